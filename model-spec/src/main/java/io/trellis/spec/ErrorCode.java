@@ -1,0 +1,38 @@
+package io.trellis.spec;
+
+/**
+ * Every user-facing failure Trellis raises, once. The name doubles as the Temporal
+ * {@code ApplicationFailure} type, so the thrower and the retry policy share one constant.
+ */
+public enum ErrorCode {
+    /** The model spec is malformed or inconsistent; fix the YAML. */
+    INVALID_MODEL_SPEC(false),
+    /** No model of that name is registered; apply its spec first. */
+    UNKNOWN_MODEL(false),
+    /** No model version with that number exists for the model. */
+    UNKNOWN_MODEL_VERSION(false),
+    /** The source Delta table does not exist at the configured path. */
+    MISSING_TABLE(false),
+    /** The source table has no rows. */
+    EMPTY_TABLE(false),
+    /** The table's schema does not match what the spec (or the target table) expects. */
+    SCHEMA_MISMATCH(false),
+    /** The data-quality rules failed; no training happens. */
+    DATA_VALIDATION_FAILED(false),
+    /** A request (CLI or API) is malformed. */
+    INVALID_REQUEST(false),
+    /** A stored artifact does not match its recorded checksum. */
+    ARTIFACT_CHECKSUM_MISMATCH(false),
+    /** A transient failure (I/O, database connection, Spark executor loss); retried with backoff. */
+    TRANSIENT(true);
+
+    private final boolean retryable;
+
+    ErrorCode(boolean retryable) {
+        this.retryable = retryable;
+    }
+
+    public boolean retryable() {
+        return retryable;
+    }
+}

@@ -1,0 +1,90 @@
+package io.trellis.spec;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A model as its owners declare it: where its data lives, what it learns, how it is judged and
+ * which environments it moves through. Immutable; build it with {@link ModelSpecLoader}, which
+ * validates it. Passed through Temporal as JSON, so every component is a plain record.
+ */
+public record ModelSpec(
+        String name,
+        String description,
+        Source source,
+        String label,
+        Features features,
+        Algorithm algorithm,
+        Split split,
+        Evaluation evaluation,
+        Gates gates,
+        Quality quality,
+        List<String> environments) {
+
+    /** The source Delta table, relative to the lake root (e.g. {@code raw/customer_churn}) or an absolute URI. */
+    public record Source(String table, String keyColumn) {}
+
+    public record Features(List<String> numeric, List<String> categorical) {
+        public List<String> all() {
+            List<String> all = new ArrayList<>(numeric);
+            all.addAll(categorical);
+            return List.copyOf(all);
+        }
+    }
+
+    /** An MLlib algorithm and its hyperparameters (numbers only, validated per algorithm). */
+    public record Algorithm(AlgorithmType type, Map<String, Double> hyperparameters) {
+        public double param(String name) {
+            Double v = hyperparameters.get(name);
+            if (v == null) {
+                return type.defaultValue(name);
+            }
+            return v;
+        }
+    }
+
+    /** Deterministic train/holdout split: a row's side is a hash of its key and the seed. */
+    public record Split(double holdoutFraction, long seed) {}
+
+    /** The metric that ranks versions, and the decision threshold for precision/recall. */
+    public record Evaluation(Metric metric, double threshold) {}
+
+    /**
+     * Promotion gates. {@code minimums}/{@code maximums} bound metrics of the candidate;
+     * {@code minImprovementOverChampion} is how much the primary metric must beat the champion's
+     * on the same holdout (in the metric's better direction).
+     */
+    public record Gates(Map<Metric, Double> minimums, Map<Metric, Double> maximums, double minImprovementOverChampion) {}
+
+    /** Data-quality rules run in one Spark pass before any training. */
+    public record Quality(
+            long minRows,
+            List<String> requiredColumns,
+            double defaultMaxNullRate,
+            Map<String, Double> maxNullRate,
+            Map<String, Range> ranges) {}
+
+    /** An inclusive value range; either end may be null (unbounded). */
+    public record Range(Double min, Double max) {}
+
+    /** Every column the spec reads from the source table. */
+    public List<String> referencedColumns() {
+        List<String> cols = new ArrayList<>();
+        if (source.keyColumn() != null) {
+            cols.add(source.keyColumn());
+        }
+        cols.add(label);
+        cols.addAll(features.all());
+        for (String c : quality.requiredColumns()) {
+            if (!cols.contains(c)) {
+                cols.add(c);
+            }
+        }
+        return List.copyOf(cols);
+    }
+
+    public double maxNullRate(String column) {
+        return quality.maxNullRate().getOrDefault(column, quality.defaultMaxNullRate());
+    }
+}

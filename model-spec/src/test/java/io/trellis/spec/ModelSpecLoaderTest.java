@@ -1,0 +1,99 @@
+package io.trellis.spec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+class ModelSpecLoaderTest {
+
+    private static final String MINIMAL = """
+            name: m1
+            source: {table: raw/t}
+            label: y
+            features: {numeric: [a, b], categorical: [c]}
+            algorithm: {type: gradient_boosted_trees, hyperparameters: {maxDepth: 3}}
+            """;
+
+    @Test
+    void sampleSpecLoads() {
+        ModelSpec spec = SampleModels.customerChurn();
+        assertThat(spec.name()).isEqualTo("customer-churn");
+        assertThat(spec.features().all()).hasSize(20);
+        assertThat(spec.algorithm().type()).isEqualTo(AlgorithmType.LOGISTIC_REGRESSION);
+        assertThat(spec.gates().minimums()).containsEntry(Metric.AUC, 0.70);
+        assertThat(spec.maxNullRate("satisfaction_score")).isEqualTo(0.10);
+        assertThat(spec.maxNullRate("age")).isEqualTo(0.0);
+        assertThat(spec.quality().ranges().get("age")).isEqualTo(new ModelSpec.Range(18.0, 110.0));
+        assertThat(spec.referencedColumns()).startsWith("customer_id", "churned").contains("event_date");
+    }
+
+    @Test
+    void defaultsApply() {
+        ModelSpec spec = ModelSpecLoader.parse(MINIMAL);
+        assertThat(spec.split()).isEqualTo(new ModelSpec.Split(0.2, 42));
+        assertThat(spec.evaluation().metric()).isEqualTo(Metric.AUC);
+        assertThat(spec.environments()).containsExactly("dev", "staging", "production");
+        assertThat(spec.algorithm().param("maxDepth")).isEqualTo(3.0);
+        assertThat(spec.algorithm().param("maxIter")).isEqualTo(20.0);
+        assertThat(spec.quality().minRows()).isEqualTo(1);
+    }
+
+    @Test
+    void everyProblemIsListedWithItsPath() {
+        String bad = """
+                name: Bad Name
+                source: {table: raw/t, extra: 1}
+                label: y
+                features: {numeric: [a, y, a], categorical: ["not a column"]}
+                algorithm: {type: logistic_regression, hyperparameters: {maxIter: 2.5, regParam: -1, depth: 3}}
+                evaluation: {metric: rmse}
+                gates: {minimums: {auc: high}}
+                quality: {minRows: 0, ranges: {a: {min: 5, max: 1}}}
+                environments: [staging, production]
+                """;
+        assertThatThrownBy(() -> ModelSpecLoader.parse(bad))
+                .isInstanceOf(TrellisException.class)
+                .satisfies(e -> assertThat(((TrellisException) e).code()).isEqualTo(ErrorCode.INVALID_MODEL_SPEC))
+                .hasMessageContaining("name: 'Bad Name' must be")
+                .hasMessageContaining("source.extra: unknown field; known fields here: table, keyColumn")
+                .hasMessageContaining("features: the label column 'y' cannot also be a feature")
+                .hasMessageContaining("features: column 'a' is listed more than once")
+                .hasMessageContaining("features.categorical[0]: must be a column name")
+                .hasMessageContaining("algorithm.hyperparameters.maxIter: must be a whole number, got 2.5")
+                .hasMessageContaining("algorithm.hyperparameters.regParam: -1 is out of range [0, 1000000]")
+                .hasMessageContaining("algorithm.hyperparameters.depth: unknown hyperparameter for logistic_regression")
+                .hasMessageContaining("evaluation.metric: unknown metric 'rmse'")
+                .hasMessageContaining("gates.minimums.auc: must be a number, got the string 'high'")
+                .hasMessageContaining("quality.minRows: must be a whole number of at least 1")
+                .hasMessageContaining("quality.ranges.a: min 5 is greater than max 1")
+                .hasMessageContaining("environments: the first environment must be 'dev'");
+    }
+
+    @Test
+    void unknownAlgorithmNamesTheSupportedOnes() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL.replace("gradient_boosted_trees", "xgboost")))
+                .hasMessageContaining("algorithm.type: unknown algorithm 'xgboost'; supported: logistic_regression, gradient_boosted_trees");
+    }
+
+    @Test
+    void missingRequiredFieldsAreNamed() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse("name: x\n"))
+                .hasMessageContaining("source: is required")
+                .hasMessageContaining("label: is required")
+                .hasMessageContaining("features: is required")
+                .hasMessageContaining("algorithm: is required");
+    }
+
+    @Test
+    void brokenYamlSaysWhere() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse("name: [unclosed\n"))
+                .hasMessageContaining("is not valid YAML")
+                .hasMessageContaining("line");
+    }
+
+    @Test
+    void shaIsStable() {
+        assertThat(ModelSpecLoader.sha256("abc")).isEqualTo("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+}

@@ -1,0 +1,57 @@
+package io.trellis.workflows.retrain;
+
+import io.trellis.spec.Metric;
+import io.trellis.spec.ModelSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/** The dev promotion gates of a model spec, evaluated on a run's metrics. Pure, so it runs inside the workflow. */
+public final class Gates {
+    private Gates() {}
+
+    public static List<GateResult> evaluate(ModelSpec spec, Map<String, Double> candidate, Integer championVersion,
+                                            Map<String, Double> champion) {
+        List<GateResult> results = new ArrayList<>();
+        spec.gates().minimums().entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> {
+                    Double v = candidate.get(e.getKey().key());
+                    boolean ok = v != null && v >= e.getValue();
+                    results.add(new GateResult("min_" + e.getKey().key(), e.getKey().key(), v, e.getValue(), ok,
+                            String.format(Locale.ROOT, "%s %s ≥ %.4f", e.getKey().key(), fmt(v), e.getValue())));
+                });
+        spec.gates().maximums().entrySet().stream()
+                .sorted(Map.Entry.comparingByKey())
+                .forEach(e -> {
+                    Double v = candidate.get(e.getKey().key());
+                    boolean ok = v != null && v <= e.getValue();
+                    results.add(new GateResult("max_" + e.getKey().key(), e.getKey().key(), v, e.getValue(), ok,
+                            String.format(Locale.ROOT, "%s %s ≤ %.4f", e.getKey().key(), fmt(v), e.getValue())));
+                });
+        Metric primary = spec.evaluation().metric();
+        double margin = spec.gates().minImprovementOverChampion();
+        Double cand = candidate.get(primary.key());
+        if (champion == null || champion.get(primary.key()) == null) {
+            results.add(new GateResult("beats_champion", primary.key(), null, margin, true,
+                    "no champion to compare with: gate passes"));
+        } else {
+            double champ = champion.get(primary.key());
+            Double improvement = cand == null ? null : primary.improvement(cand, champ);
+            boolean ok = improvement != null && improvement >= margin;
+            results.add(new GateResult("beats_champion", primary.key(), improvement, margin, ok,
+                    String.format(Locale.ROOT, "%s %s vs champion v%d %.4f: improvement %s ≥ %.4f",
+                            primary.key(), fmt(cand), championVersion, champ, fmt(improvement), margin)));
+        }
+        return List.copyOf(results);
+    }
+
+    public static boolean allPassed(List<GateResult> results) {
+        return results.stream().allMatch(GateResult::passed);
+    }
+
+    private static String fmt(Double v) {
+        return v == null ? "missing" : String.format(Locale.ROOT, "%.4f", v);
+    }
+}

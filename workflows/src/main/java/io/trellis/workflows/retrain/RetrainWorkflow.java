@@ -1,0 +1,24 @@
+package io.trellis.workflows.retrain;
+
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One retraining lifecycle of one model: snapshot + validate, features, train, evaluate, gates, register,
+ * dev candidate. Workflow ID: {@link #workflowId(String, String)}, e.g. {@code retrain/customer-churn/20261126-012345}.
+ */
+@WorkflowInterface
+public interface RetrainWorkflow {
+    String WORKFLOW_TYPE = "Retrain";
+
+    @WorkflowMethod(name = WORKFLOW_TYPE)
+    RetrainResult run(RetrainRequest request);
+
+    @QueryMethod
+    RetrainProgress progress();
+
+    static String workflowId(String modelName, String runLabel) {
+        return "retrain/" + modelName + "/" + runLabel;
+    }
+}

@@ -1,0 +1,199 @@
+package io.trellis.workflows.retrain;
+
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.workflow.Workflow;
+import io.trellis.spec.ErrorCode;
+import io.trellis.workflows.Failures;
+import io.trellis.workflows.TaskQueues;
+import io.trellis.workflows.activities.EvaluateRequest;
+import io.trellis.workflows.activities.EvaluationResult;
+import io.trellis.workflows.activities.FeatureRequest;
+import io.trellis.workflows.activities.FeatureResult;
+import io.trellis.workflows.activities.ModelDefinition;
+import io.trellis.workflows.activities.RegisterRequest;
+import io.trellis.workflows.activities.RegisteredVersion;
+import io.trellis.workflows.activities.RegistryActivities;
+import io.trellis.workflows.activities.RuleResult;
+import io.trellis.workflows.activities.RunOutcome;
+import io.trellis.workflows.activities.RunStart;
+import io.trellis.workflows.activities.SnapshotRequest;
+import io.trellis.workflows.activities.SnapshotResult;
+import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.activities.TrainRequest;
+import io.trellis.workflows.activities.TrainResult;
+import java.time.Duration;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+
+public class RetrainWorkflowImpl implements RetrainWorkflow {
+    /** New versions land here as candidates; promotion to the later environments is the promotion lifecycle's job. */
+    static final String FIRST_ENVIRONMENT = "dev";
+
+    /*
+     * Metadata writes are short; a Postgres restart must not fail a run, so they retry with backoff for up to
+     * ten minutes. Spec and request problems are not retried: a retry cannot fix them.
+     */
+    private final RegistryActivities registry = Workflow.newActivityStub(RegistryActivities.class,
+            ActivityOptions.newBuilder()
+                    .setTaskQueue(TaskQueues.ORCHESTRATION)
+                    .setStartToCloseTimeout(Duration.ofSeconds(30))
+                    .setScheduleToCloseTimeout(Duration.ofMinutes(10))
+                    .setRetryOptions(RetryOptions.newBuilder()
+                            .setInitialInterval(Duration.ofSeconds(1))
+                            .setBackoffCoefficient(2.0)
+                            .setMaximumInterval(Duration.ofSeconds(30))
+                            .setDoNotRetry(Failures.nonRetryableTypes())
+                            .build())
+                    .build());
+
+    private final SparkActivities snapshotSpark = sparkStub(Duration.ofMinutes(30));
+    private final SparkActivities featureSpark = sparkStub(Duration.ofHours(1));
+    private final SparkActivities trainSpark = sparkStub(Duration.ofHours(2));
+    private final SparkActivities evaluateSpark = sparkStub(Duration.ofHours(1));
+
+    /*
+     * Spark steps can run for hours, so liveness comes from the heartbeat (progress every few seconds), not
+     * from the start-to-close bound. A lost executor or a killed worker is retried a few times with a
+     * growing pause; data and spec errors fail at once.
+     */
+    private static SparkActivities sparkStub(Duration startToClose) {
+        return Workflow.newActivityStub(SparkActivities.class,
+                ActivityOptions.newBuilder()
+                        .setTaskQueue(TaskQueues.SPARK)
+                        .setStartToCloseTimeout(startToClose)
+                        .setHeartbeatTimeout(Duration.ofMinutes(2))
+                        .setRetryOptions(RetryOptions.newBuilder()
+                                .setInitialInterval(Duration.ofSeconds(5))
+                                .setBackoffCoefficient(2.0)
+                                .setMaximumInterval(Duration.ofMinutes(5))
+                                .setMaximumAttempts(4)
+                                .setDoNotRetry(Failures.nonRetryableTypes())
+                                .build())
+                        .build());
+    }
+
+    private String runKey;
+    private String modelName;
+    private RetrainStep step = RetrainStep.START_RUN;
+    private RunStatus status = RunStatus.RUNNING;
+    private String detail = "starting";
+
+    @Override
+    public RetrainProgress progress() {
+        return new RetrainProgress(runKey, modelName, step, step.number(), RetrainStep.total(), status, detail);
+    }
+
+    @Override
+    public RetrainResult run(RetrainRequest request) {
+        runKey = Workflow.getInfo().getWorkflowId();
+        modelName = request.modelName();
+        String actor = request.triggeredBy();
+
+        ModelDefinition model;
+        try {
+            model = registry.startRun(new RunStart(runKey, Workflow.getInfo().getRunId(), request.modelName(),
+                    actor, request.reason()));
+        } catch (ActivityFailure f) {
+            // startRun records its own audit row (the run row may not exist: unknown model).
+            status = RunStatus.FAILED;
+            detail = Failures.message(f);
+            throw rethrow(f);
+        }
+
+        SnapshotResult snapshot = step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor,
+                () -> snapshotSpark.snapshotAndValidate(new SnapshotRequest(runKey, model.spec())));
+        step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor, () -> {
+            registry.recordSnapshot(runKey, snapshot);
+            return null;
+        });
+        if (!snapshot.passed()) {
+            String report = validationReport(snapshot);
+            finish(RunStatus.VALIDATION_FAILED, RetrainStep.SNAPSHOT_AND_VALIDATE, report, actor);
+            throw ApplicationFailure.newNonRetryableFailure(report, ErrorCode.DATA_VALIDATION_FAILED.name());
+        }
+
+        FeatureResult features = step(RetrainStep.BUILD_FEATURES, actor,
+                () -> featureSpark.buildFeatures(new FeatureRequest(runKey, model.spec(), snapshot.source())));
+        step(RetrainStep.BUILD_FEATURES, actor, () -> {
+            registry.recordFeatures(runKey, features);
+            return null;
+        });
+
+        TrainResult trained = step(RetrainStep.TRAIN, actor,
+                () -> trainSpark.train(new TrainRequest(runKey, model.spec(), features.table())));
+
+        EvaluationResult evaluation = step(RetrainStep.EVALUATE, actor,
+                () -> evaluateSpark.evaluate(new EvaluateRequest(runKey, model.spec(), features.table(),
+                        trained.artifact(), model.champion())));
+
+        enter(RetrainStep.CHECK_GATES);
+        List<GateResult> gates = Gates.evaluate(model.spec(), evaluation.candidate(),
+                evaluation.championVersion(), evaluation.champion());
+        boolean gatesPassed = Gates.allPassed(gates);
+
+        RegisteredVersion version = step(RetrainStep.REGISTER, actor, () -> registry.registerModelVersion(
+                new RegisterRequest(runKey, modelName, trained, evaluation, gates, gatesPassed, actor)));
+
+        String environment = null;
+        RunStatus outcome;
+        String message;
+        if (gatesPassed) {
+            step(RetrainStep.MARK_CANDIDATE, actor, () -> {
+                registry.markCandidate(runKey, modelName, version.version(), FIRST_ENVIRONMENT, actor);
+                return null;
+            });
+            environment = FIRST_ENVIRONMENT;
+            outcome = RunStatus.SUCCEEDED;
+            message = "version " + version.version() + " registered and marked candidate in " + FIRST_ENVIRONMENT;
+        } else {
+            outcome = RunStatus.GATE_FAILED;
+            message = "version " + version.version() + " registered as REJECTED; failed gates: "
+                    + gates.stream().filter(g -> !g.passed()).map(GateResult::detail).collect(Collectors.joining("; "));
+        }
+        finish(outcome, null, message, actor);
+        return new RetrainResult(runKey, modelName, outcome, version.version(), environment,
+                evaluation.candidate(), evaluation.championVersion(), evaluation.champion(), evaluation.championNote(),
+                snapshot.source(), features.table(), gates, message);
+    }
+
+    private void enter(RetrainStep next) {
+        step = next;
+        detail = next.label();
+    }
+
+    /** Runs one step; if it fails, closes the run as FAILED (audited) and fails the workflow with the step's message. */
+    private <T> T step(RetrainStep s, String actor, Supplier<T> body) {
+        enter(s);
+        try {
+            return body.get();
+        } catch (ActivityFailure f) {
+            finish(RunStatus.FAILED, s, s.label() + " failed: " + Failures.message(f), actor);
+            throw rethrow(f);
+        }
+    }
+
+    private void finish(RunStatus outcome, RetrainStep failedStep, String message, String actor) {
+        registry.finishRun(new RunOutcome(runKey, modelName, outcome,
+                failedStep == null ? null : failedStep.label(), message, actor));
+        status = outcome;
+        step = outcome == RunStatus.SUCCEEDED || outcome == RunStatus.GATE_FAILED ? RetrainStep.DONE : step;
+        detail = message;
+    }
+
+    /** Fails the workflow with the activity's own type and message, so the UI shows the cause, not a wrapper. */
+    private static ApplicationFailure rethrow(ActivityFailure f) {
+        String type = Failures.type(f);
+        return ApplicationFailure.newNonRetryableFailureWithCause(Failures.message(f),
+                type == null ? ErrorCode.TRANSIENT.name() : type, f);
+    }
+
+    static String validationReport(SnapshotResult snapshot) {
+        return "data validation failed on " + snapshot.source().tablePath() + " version " + snapshot.source().version()
+                + " (" + snapshot.source().rowCount() + " rows): "
+                + snapshot.failures().stream().map(RuleResult::describe).collect(Collectors.joining("; "));
+    }
+}
