@@ -1,0 +1,71 @@
+package io.trellis.metadata;
+
+import jakarta.persistence.EntityManagerFactory;
+import java.util.List;
+import org.flywaydb.core.Flyway;
+import org.hibernate.cfg.AvailableSettings;
+import org.hibernate.jpa.HibernatePersistenceConfiguration;
+import org.hibernate.tool.schema.Action;
+
+/**
+ * The PostgreSQL metadata store: migrates the schema with Flyway, then starts Hibernate, which only
+ * validates the schema (it never creates or alters it). One per process; close it on shutdown.
+ */
+public final class MetadataStore implements AutoCloseable {
+    /** Where {@code trellis-migrations} keeps its SQL. */
+    public static final String MIGRATIONS_LOCATION = "classpath:db/migration";
+
+    static final List<Class<?>> ENTITIES = List.of(
+            ModelRow.class,
+            ModelSpecRow.class,
+            EnvironmentRow.class,
+            DatasetVersionRow.class,
+            TrainingRunRow.class,
+            ValidationReportRow.class,
+            ModelVersionRow.class,
+            LineageEdgeRow.class,
+            DeploymentRow.class,
+            AuditLogRow.class);
+
+    private final EntityManagerFactory emf;
+    private final Registry registry;
+
+    private MetadataStore(EntityManagerFactory emf) {
+        this.emf = emf;
+        this.registry = new Registry(new Transactions(emf));
+    }
+
+    /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
+    public static MetadataStore open(DatabaseConfig config) {
+        migrate(config);
+        EntityManagerFactory emf = new HibernatePersistenceConfiguration("trellis-metadata")
+                .managedClasses(ENTITIES)
+                .jdbcUrl(config.jdbcUrl())
+                .jdbcCredentials(config.user(), config.password() == null ? "" : config.password())
+                .schemaToolingAction(Action.VALIDATE)
+                .property(AvailableSettings.CONNECTION_PROVIDER, "org.hibernate.hikaricp.internal.HikariCPConnectionProvider")
+                .property("hibernate.hikari.maximumPoolSize", String.valueOf(config.poolSize()))
+                .property("hibernate.hikari.minimumIdle", "1")
+                .property("hibernate.hikari.poolName", "trellis-metadata")
+                .createEntityManagerFactory();
+        return new MetadataStore(emf);
+    }
+
+    /** Applies pending migrations only; for tools that manage the schema apart from the services. */
+    public static void migrate(DatabaseConfig config) {
+        Flyway.configure()
+                .dataSource(config.jdbcUrl(), config.user(), config.password())
+                .locations(MIGRATIONS_LOCATION)
+                .load()
+                .migrate();
+    }
+
+    public Registry registry() {
+        return registry;
+    }
+
+    @Override
+    public void close() {
+        emf.close();
+    }
+}
