@@ -1,0 +1,138 @@
+package io.trellis.spark;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.trellis.spec.ErrorCode;
+import io.trellis.spec.ModelSpec;
+import io.trellis.spec.ModelSpecLoader;
+import io.trellis.spec.TrellisException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * What every job's {@code main} shares: parse {@code --name value} arguments, get the session
+ * spark-submit prepared (plus the Delta settings), run the core, and write a JSON report to
+ * {@code --report}: {@code {"job":…, "ok":true, "result":{…}}} or, on a user-facing error,
+ * {@code {"job":…, "ok":false, "errorCode":"SCHEMA_MISMATCH", "message":…}} and exit status 2
+ * (any other failure exits 1, with the report when it could be written).
+ */
+public final class JobMain {
+    public static final int EXIT_USER_ERROR = 2;
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .enable(SerializationFeature.INDENT_OUTPUT);
+
+    /** The core of a job given its session and arguments; returns the result record for the report. */
+    @FunctionalInterface
+    public interface Body {
+        Object run(SparkSession spark, JobArguments args) throws Exception;
+    }
+
+    private JobMain() {}
+
+    public static void run(String job, String[] argv, Set<String> known, Body body) {
+        Set<String> names = new HashSet<>(known);
+        names.add("report");
+        int status = 0;
+        SparkSession spark = null;
+        String reportPath = null;
+        try {
+            JobArguments args = JobArguments.parse(job, argv, names);
+            reportPath = args.get("report", null);
+            spark = SparkSessions.withDelta(SparkSession.builder().appName("trellis-" + job)).getOrCreate();
+            Object result = body.run(spark, args);
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("job", job);
+            report.put("ok", true);
+            report.put("result", result);
+            writeReport(spark, reportPath, report);
+        } catch (TrellisException e) {
+            status = EXIT_USER_ERROR;
+            System.err.println("trellis " + job + " failed [" + e.code() + "]: " + e.getMessage());
+            writeFailure(spark, reportPath, job, e.code().name(), e.getMessage());
+        } catch (Exception e) {
+            status = 1;
+            e.printStackTrace();
+            writeFailure(spark, reportPath, job, null, String.valueOf(e));
+        } finally {
+            if (spark != null) {
+                spark.stop();
+            }
+        }
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    private static void writeFailure(SparkSession spark, String reportPath, String job, String code, String message) {
+        Map<String, Object> report = new LinkedHashMap<>();
+        report.put("job", job);
+        report.put("ok", false);
+        report.put("errorCode", code);
+        report.put("message", message);
+        try {
+            writeReport(spark, reportPath, report);
+        } catch (RuntimeException ignored) {
+            // The error already went to stderr; a report we cannot write must not hide it.
+        }
+    }
+
+    /** Writes {@code value} as JSON to a local path or any Hadoop file system URI; no-op without a path. */
+    public static void writeReport(SparkSession spark, String path, Object value) {
+        if (path == null) {
+            System.out.println(toJson(value));
+            return;
+        }
+        Configuration conf = spark == null ? new Configuration() : spark.sparkContext().hadoopConfiguration();
+        Path p = new Path(path);
+        try (OutputStream out = p.getFileSystem(conf).create(p, true)) {
+            out.write(toJson(value).getBytes(StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write report " + path, e);
+        }
+    }
+
+    public static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Loads a model spec from a local path or any Hadoop file system URI. */
+    public static ModelSpec loadSpec(SparkSession spark, String path) {
+        Path p = new Path(path);
+        try {
+            FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            try (InputStream in = fs.open(p)) {
+                return ModelSpecLoader.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), path);
+            }
+        } catch (IOException e) {
+            throw new TrellisException(ErrorCode.INVALID_MODEL_SPEC,
+                    "cannot read model spec " + path + ": " + e.getMessage() + ". Check the --spec path.", e);
+        }
+    }
+
+    /** The source table of a spec: {@code --table} if given, else the spec's table under {@code --lake}. */
+    public static String sourceTable(JobArguments args, ModelSpec spec) {
+        if (args.has("table")) {
+            return args.require("table");
+        }
+        String table = spec.source().table();
+        if (Lake.isAbsolute(table)) {
+            return table;
+        }
+        return new Lake(args.require("lake")).resolve(table);
+    }
+}
