@@ -1,0 +1,45 @@
+package io.trellis.workers;
+
+import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.trellis.workflows.TaskQueues;
+import io.trellis.workflows.retrain.RetrainRequest;
+import io.trellis.workflows.retrain.RetrainWorkflow;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.HexFormat;
+import java.util.Map;
+
+/** Starts retrain workflows with IDs an operator can read in the Temporal UI: {@code retrain/<model>/<utc time>-<suffix>}. */
+public final class RetrainLauncher {
+    private static final DateTimeFormatter LABEL = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final WorkflowClient client;
+    private final Clock clock;
+
+    public RetrainLauncher(WorkflowClient client, Clock clock) {
+        this.client = client;
+        this.clock = clock;
+    }
+
+    public WorkflowStub start(RetrainRequest request) {
+        byte[] suffix = new byte[2];
+        RANDOM.nextBytes(suffix);
+        String label = LABEL.format(clock.instant()) + "-" + HexFormat.of().formatHex(suffix);
+        WorkflowOptions options = WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.ORCHESTRATION)
+                .setWorkflowId(RetrainWorkflow.workflowId(request.modelName(), label))
+                .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
+                .setMemo(Map.of("model", request.modelName(), "triggeredBy", request.triggeredBy(),
+                        "reason", request.reason() == null ? "" : request.reason()))
+                .build();
+        RetrainWorkflow workflow = client.newWorkflowStub(RetrainWorkflow.class, options);
+        WorkflowClient.start(workflow::run, request);
+        return WorkflowStub.fromTyped(workflow);
+    }
+}

@@ -1,0 +1,135 @@
+package io.trellis.workers;
+
+import io.trellis.spec.ErrorCode;
+import io.trellis.spec.TrellisException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+
+/**
+ * Trellis configuration: environment variables override a properties file, which overrides the embedded
+ * defaults. Each setting has one name in both forms: {@code trellis.lake.root} in the file is
+ * {@code TRELLIS_LAKE_ROOT} in the environment. Leaving the JDBC URL or the Temporal address unset selects
+ * the embedded PostgreSQL / Temporal test server.
+ */
+public record TrellisConfig(
+        Path home,
+        String lakeRoot,
+        Path artifactRoot,
+        Optional<String> jdbcUrl,
+        String dbUser,
+        String dbPassword,
+        int dbPoolSize,
+        Optional<String> temporalAddress,
+        String temporalNamespace,
+        String sparkMaster,
+        int sparkConcurrency,
+        String codeVersion) {
+
+    /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
+    public static final Map<String, String[]> SETTINGS = settings();
+
+    private static Map<String, String[]> settings() {
+        Map<String, String[]> m = new LinkedHashMap<>();
+        m.put("trellis.home", new String[] {"./trellis-data", "Working folder of the embedded mode (lake, artifacts, PostgreSQL data)"});
+        m.put("trellis.lake.root", new String[] {"<home>/lake", "Root of the Delta lake: a folder, file:/… or s3a://… URI"});
+        m.put("trellis.artifact.root", new String[] {"<home>/artifacts", "Root of the local model-artifact store"});
+        m.put("trellis.jdbc.url", new String[] {"(embedded PostgreSQL)", "JDBC URL of the metadata database, e.g. jdbc:postgresql://db:5432/trellis"});
+        m.put("trellis.db.user", new String[] {"postgres", "Database user"});
+        m.put("trellis.db.password", new String[] {"(empty)", "Database password"});
+        m.put("trellis.db.pool.size", new String[] {"8", "Connection pool size"});
+        m.put("trellis.temporal.address", new String[] {"(embedded test server)", "Temporal frontend host:port, e.g. temporal:7233"});
+        m.put("trellis.temporal.namespace", new String[] {"default", "Temporal namespace"});
+        m.put("trellis.spark.master", new String[] {"local[*]", "Spark master for the in-process session"});
+        m.put("trellis.spark.concurrency", new String[] {"1", "Spark steps one worker runs at once (the trellis-spark task queue)"});
+        m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
+        return m;
+    }
+
+    public static TrellisConfig load(Optional<Path> file, Map<String, String> env) {
+        Properties props = new Properties();
+        if (file.isPresent()) {
+            try (Reader r = Files.newBufferedReader(file.get())) {
+                props.load(r);
+            } catch (IOException e) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, "cannot read config file " + file.get() + ": " + e.getMessage());
+            }
+            for (String k : props.stringPropertyNames()) {
+                if (!SETTINGS.containsKey(k)) {
+                    throw new TrellisException(ErrorCode.INVALID_REQUEST, "unknown setting '" + k + "' in " + file.get()
+                            + "; known settings: " + String.join(", ", SETTINGS.keySet()));
+                }
+            }
+        }
+        Lookup in = new Lookup(props, env);
+        Path home = Path.of(in.get("trellis.home").orElse("./trellis-data")).toAbsolutePath().normalize();
+        String lake = in.get("trellis.lake.root").orElse(home.resolve("lake").toString());
+        Path artifacts = Path.of(in.get("trellis.artifact.root").orElse(home.resolve("artifacts").toString())).toAbsolutePath();
+        return new TrellisConfig(home, lake, artifacts,
+                in.get("trellis.jdbc.url"),
+                in.get("trellis.db.user").orElse("postgres"),
+                in.get("trellis.db.password").orElse(""),
+                in.integer("trellis.db.pool.size", 8),
+                in.get("trellis.temporal.address"),
+                in.get("trellis.temporal.namespace").orElse("default"),
+                in.get("trellis.spark.master").orElse("local[*]"),
+                in.integer("trellis.spark.concurrency", 1),
+                in.get("trellis.code.version").orElseGet(CodeVersion::detect));
+    }
+
+    /** Never prints the password. */
+    @Override
+    public String toString() {
+        return "TrellisConfig[home=" + home + ", lakeRoot=" + lakeRoot + ", artifactRoot=" + artifactRoot
+                + ", jdbcUrl=" + jdbcUrl.orElse("(embedded)") + ", dbUser=" + dbUser + ", dbPassword=" + (dbPassword.isEmpty() ? "(empty)" : "****")
+                + ", dbPoolSize=" + dbPoolSize + ", temporalAddress=" + temporalAddress.orElse("(embedded)")
+                + ", temporalNamespace=" + temporalNamespace + ", sparkMaster=" + sparkMaster
+                + ", sparkConcurrency=" + sparkConcurrency + ", codeVersion=" + codeVersion + "]";
+    }
+
+    public static TrellisConfig fromEnvironment() {
+        String file = System.getenv("TRELLIS_CONFIG");
+        return load(Optional.ofNullable(file).map(Path::of), System.getenv());
+    }
+
+    /** Same config with another home, for tests and the benchmark (lake and artifacts follow the home). */
+    public static TrellisConfig embeddedAt(Path home) {
+        return load(Optional.empty(), Map.of("TRELLIS_HOME", home.toString()));
+    }
+
+    public static String envName(String key) {
+        return key.toUpperCase(Locale.ROOT).replace('.', '_');
+    }
+
+    private record Lookup(Properties props, Map<String, String> env) {
+        Optional<String> get(String key) {
+            String v = env.get(envName(key));
+            if (v == null || v.isBlank()) {
+                v = props.getProperty(key);
+            }
+            return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        }
+
+        int integer(String key, int dflt) {
+            Optional<String> v = get(key);
+            if (v.isEmpty()) {
+                return dflt;
+            }
+            try {
+                int n = Integer.parseInt(v.get());
+                if (n < 1) {
+                    throw new NumberFormatException();
+                }
+                return n;
+            } catch (NumberFormatException e) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be a positive whole number, got '" + v.get() + "'");
+            }
+        }
+    }
+}

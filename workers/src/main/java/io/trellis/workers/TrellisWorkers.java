@@ -1,0 +1,29 @@
+package io.trellis.workers;
+
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import io.trellis.workflows.TaskQueues;
+import io.trellis.workflows.activities.RegistryActivities;
+import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.retrain.RetrainWorkflowImpl;
+
+/**
+ * The worker topology: workflows and light activities on {@link TaskQueues#ORCHESTRATION}; Spark steps on
+ * {@link TaskQueues#SPARK}, capped at {@code sparkConcurrency} at once per worker process so heavy jobs
+ * queue instead of starving the shared Spark session.
+ */
+public final class TrellisWorkers {
+    private TrellisWorkers() {}
+
+    public static void register(WorkerFactory factory, RegistryActivities registry, SparkActivities spark, int sparkConcurrency) {
+        Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
+        orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class);
+        orchestration.registerActivitiesImplementations(registry);
+
+        Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
+                .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
+                .build());
+        heavy.registerActivitiesImplementations(spark);
+    }
+}

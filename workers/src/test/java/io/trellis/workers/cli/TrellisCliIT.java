@@ -1,0 +1,92 @@
+package io.trellis.workers.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trellis.metadata.DatabaseConfig;
+import io.trellis.metadata.testing.TestingPostgreSqlServer;
+import io.trellis.spark.testing.TestingSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The trellis command as a user runs it, in process: the main job, bad input, exit codes. */
+class TrellisCliIT {
+    private static Path configFile;
+    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    private PrintStream originalOut;
+    private PrintStream originalErr;
+
+    @BeforeAll
+    static void config() throws Exception {
+        TestingSpark.session();
+        Path home = TestingSpark.newLake("cli-home");
+        DatabaseConfig db = TestingPostgreSqlServer.createDatabase(TrellisCliIT.class);
+        configFile = home.resolve("trellis.properties");
+        Files.writeString(configFile, String.join("\n",
+                "trellis.home=" + home,
+                "trellis.jdbc.url=" + db.jdbcUrl(),
+                "trellis.db.user=" + db.user(),
+                "trellis.db.password=" + db.password(),
+                ""));
+    }
+
+    @BeforeEach
+    void capture() {
+        originalOut = System.out;
+        originalErr = System.err;
+        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
+    }
+
+    @AfterEach
+    void restore() {
+        System.setOut(originalOut);
+        System.setErr(originalErr);
+        originalOut.print(stdout.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void localRunsTheWholeLifecycleAndPrintsTheSummary() {
+        int exit = TrellisCli.execute("--config", configFile.toString(), "local", "--rows", "2000", "--days", "2", "--as", "carol");
+
+        String out = stdout.toString(StandardCharsets.UTF_8);
+        assertThat(exit).as(out + stderr).isEqualTo(TrellisCli.EXIT_OK);
+        assertThat(out).contains("Sample data: 2,000 rows in 2 daily batches", "Model customer-churn registered",
+                "Started retrain/customer-churn/", "[4/8] train", "SUCCEEDED", "candidate v1", "Gates",
+                "Lineage of customer-churn v1", "carol", "retrain.succeeded");
+
+        stdout.reset();
+        int audit = TrellisCli.execute("--config", configFile.toString(), "audit", "--model", "customer-churn");
+        assertThat(audit).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("model.spec_applied", "model.registered");
+    }
+
+    @Test
+    void anInvalidSpecIsRejectedWithExitCodeThreeAndEveryProblemNamed() throws Exception {
+        Path bad = Files.createTempFile("bad-spec", ".yaml");
+        Files.writeString(bad, "name: x\nsource: {table: raw/t}\nlabel: y\nfeatures: {numeric: [y]}\nalgorithm: {type: svm}\n");
+
+        int exit = TrellisCli.execute("--config", configFile.toString(), "models", "apply", bad.toString());
+
+        assertThat(exit).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8))
+                .contains("error [INVALID_MODEL_SPEC]")
+                .contains("features: the label column 'y' cannot also be a feature")
+                .contains("algorithm.type: unknown algorithm 'svm'");
+    }
+
+    @Test
+    void helpAndUsageErrorsUsePicocliExitCodes() {
+        assertThat(TrellisCli.execute("--help")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("local", "retrain", "ingest", "audit");
+        assertThat(TrellisCli.execute("retrain")).isEqualTo(2);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("Missing required parameter: 'MODEL'");
+    }
+}
