@@ -16,64 +16,48 @@ import io.trellis.spark.Lake;
 import io.trellis.spark.SparkSessions;
 import io.trellis.workers.embedded.EmbeddedPostgresServer;
 import io.trellis.workers.embedded.EmbeddedTemporalServer;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.UnaryOperator;
 import io.trellis.workflows.activities.SparkActivities;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one place that builds connections from configuration: the metadata store (embedded PostgreSQL unless a
- * JDBC URL is set), Temporal (the embedded test server unless an address is set), the Spark session, the lake
- * and the artifact store, and the workers. With the embedded Temporal server nothing outside this process can
- * run the workflows, so the workers start here too.
+ * JDBC URL is set), Temporal (the embedded test server unless an address is set), the Spark session, the lake,
+ * the artifact store and the workers. Temporal and Spark start on first use, so commands that only read the
+ * registry stay fast. With the embedded Temporal server nothing outside this process can run the workflows,
+ * so the first use of the client also starts the workers here.
  */
 public final class TrellisRuntime implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TrellisRuntime.class);
 
     private final TrellisConfig config;
-    private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final UnaryOperator<SparkActivities> sparkActivities;
+    /** Closed last-opened first. */
+    private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final MetadataStore metadata;
-    private final WorkflowServiceStubs service;
-    private final WorkflowClient client;
-    private final boolean embeddedTemporal;
+    private WorkflowClient client;
     private SparkSession spark;
     private WorkerFactory workers;
-    private UnaryOperator<SparkActivities> sparkActivities = UnaryOperator.identity();
 
-    private TrellisRuntime(TrellisConfig config) {
+    private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities) {
         this.config = config;
+        this.sparkActivities = sparkActivities;
         try {
             DatabaseConfig db;
             if (config.jdbcUrl().isPresent()) {
                 db = new DatabaseConfig(config.jdbcUrl().get(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
             } else {
                 EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(config.home().resolve("postgres"));
-                closeables.add(pg);
+                closeables.push(pg);
                 db = pg.databaseConfig(config.dbPoolSize());
             }
             metadata = MetadataStore.open(db);
-            closeables.add(0, metadata);
-
-            String target;
-            if (config.temporalAddress().isPresent()) {
-                target = config.temporalAddress().get();
-                embeddedTemporal = false;
-            } else {
-                EmbeddedTemporalServer server = EmbeddedTemporalServer.start(0);
-                closeables.add(server);
-                target = server.target();
-                embeddedTemporal = true;
-            }
-            service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
-            closeables.add(0, () -> {
-                service.shutdown();
-                service.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
-            });
-            client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder()
-                    .setNamespace(config.temporalNamespace()).build());
+            closeables.push(metadata);
         } catch (RuntimeException e) {
             closeAll();
             throw e;
@@ -82,7 +66,7 @@ public final class TrellisRuntime implements AutoCloseable {
 
     /** Connects to the configured services, starting embedded ones for what is not configured. */
     public static TrellisRuntime open(TrellisConfig config) {
-        return open(config, UnaryOperator.identity());
+        return new TrellisRuntime(config, UnaryOperator.identity());
     }
 
     /**
@@ -90,12 +74,7 @@ public final class TrellisRuntime implements AutoCloseable {
      * it to inject faults such as a worker dying right after a Delta commit).
      */
     public static TrellisRuntime open(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities) {
-        TrellisRuntime runtime = new TrellisRuntime(config);
-        runtime.sparkActivities = sparkActivities;
-        if (runtime.embeddedTemporal) {
-            runtime.startWorkers();
-        }
-        return runtime;
+        return new TrellisRuntime(config, sparkActivities);
     }
 
     public TrellisConfig config() {
@@ -106,12 +85,34 @@ public final class TrellisRuntime implements AutoCloseable {
         return metadata.registry();
     }
 
-    public WorkflowClient client() {
-        return client;
+    public boolean embeddedTemporal() {
+        return config.temporalAddress().isEmpty();
     }
 
-    public boolean embeddedTemporal() {
-        return embeddedTemporal;
+    /** The Temporal client, connected on first use (with the embedded server, the workers start with it). */
+    public synchronized WorkflowClient client() {
+        if (client == null) {
+            String target;
+            if (embeddedTemporal()) {
+                EmbeddedTemporalServer server = EmbeddedTemporalServer.start(0);
+                closeables.push(server);
+                target = server.target();
+            } else {
+                target = config.temporalAddress().get();
+            }
+            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+                    WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+            closeables.push(() -> {
+                service.shutdown();
+                service.awaitTermination(5, TimeUnit.SECONDS);
+            });
+            client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder()
+                    .setNamespace(config.temporalNamespace()).build());
+            if (embeddedTemporal()) {
+                startWorkers();
+            }
+        }
+        return client;
     }
 
     public Lake lake() {
@@ -129,7 +130,8 @@ public final class TrellisRuntime implements AutoCloseable {
             boolean ours = SparkSession.getDefaultSession().isEmpty();
             spark = SparkSessions.local("trellis", config.sparkMaster());
             if (ours) {
-                closeables.add(0, () -> spark.stop());
+                SparkSession started = spark;
+                closeables.push(started::stop);
             }
         }
         return spark;
@@ -140,18 +142,19 @@ public final class TrellisRuntime implements AutoCloseable {
         if (workers != null) {
             return;
         }
-        workers = WorkerFactory.newInstance(client);
-        TrellisWorkers.register(workers,
+        WorkerFactory factory = WorkerFactory.newInstance(client());
+        TrellisWorkers.register(factory,
                 new RegistryActivitiesImpl(registry(), config.codeVersion()),
                 sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
                 config.sparkConcurrency());
-        workers.start();
-        closeables.add(0, () -> {
-            workers.shutdown();
-            workers.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        factory.start();
+        workers = factory;
+        closeables.push(() -> {
+            factory.shutdown();
+            factory.awaitTermination(30, TimeUnit.SECONDS);
         });
-        log.info("workers started on {} (Spark concurrency {})", embeddedTemporal ? "the embedded Temporal server" : config.temporalAddress().get(),
-                config.sparkConcurrency());
+        log.info("workers started on {} (Spark concurrency {})",
+                embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), config.sparkConcurrency());
     }
 
     /** Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker}. */
@@ -167,20 +170,18 @@ public final class TrellisRuntime implements AutoCloseable {
         }
     }
 
-
     @Override
     public void close() {
         closeAll();
     }
 
-    private void closeAll() {
-        for (AutoCloseable c : closeables) {
+    private synchronized void closeAll() {
+        while (!closeables.isEmpty()) {
             try {
-                c.close();
+                closeables.pop().close();
             } catch (Exception e) {
                 log.warn("while shutting down: {}", e.toString());
             }
         }
-        closeables.clear();
     }
 }

@@ -1,12 +1,15 @@
 package io.trellis.workers.cli;
 
+import io.trellis.metadata.AuditOutcome;
 import io.trellis.metadata.ModelVersionRecord;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
+import io.trellis.spec.TrellisException;
 import io.trellis.workers.TrellisRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -33,8 +36,16 @@ final class ModelsCommand {
         @Override
         public Integer call() throws Exception {
             String yaml = Files.readString(spec);
-            ModelSpec model = ModelSpecLoader.parse(yaml, spec.toString());
             try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
+                ModelSpec model;
+                try {
+                    model = ModelSpecLoader.parse(yaml, spec.toString());
+                } catch (TrellisException e) {
+                    // A rejected spec changes nothing, but the attempt is part of the audit trail.
+                    runtime.registry().recordAudit(actor, "model.spec_applied", AuditOutcome.REJECTED, null, null, null,
+                            e.getMessage(), Map.of("file", spec.toString(), "specSha256", ModelSpecLoader.sha256(yaml)));
+                    throw e;
+                }
                 runtime.registry().applyModelSpec(model.name(), yaml, ModelSpecLoader.sha256(yaml), model.environments(), actor);
                 System.out.println("model " + model.name() + " registered; environments " + model.environments());
                 return TrellisCli.EXIT_OK;

@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
                 AuditCommand.class,
                 LineageCommand.class,
                 ConfigCommand.class,
+                BenchRetrainOverheadCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;

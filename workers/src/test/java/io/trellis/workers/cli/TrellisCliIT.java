@@ -80,6 +80,39 @@ class TrellisCliIT {
                 .contains("error [INVALID_MODEL_SPEC]")
                 .contains("features: the label column 'y' cannot also be a feature")
                 .contains("algorithm.type: unknown algorithm 'svm'");
+
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "audit", "--limit", "5")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("model.spec_applied\\s+REJECTED");
+    }
+
+    @Test
+    void ingestAppendsADropOnceAndRejectsOneWhoseSchemaDoesNotMatch() throws Exception {
+        Path drop = Files.createTempDirectory("drop-1");
+        Files.writeString(drop.resolve("part-1.csv"), "customer_id,spend,segment\nc1,10.5,gold\nc2,3.25,silver\n");
+        String[] ingest = {"--config", configFile.toString(), "ingest", "--table", "raw/spend", "--format", "csv", drop.toString()};
+
+        assertThat(TrellisCli.execute(ingest)).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("ingested", "raw/spend: 2 rows, Delta version 0");
+        stdout.reset();
+        assertThat(TrellisCli.execute(ingest)).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("already ingested", "Delta version 0");
+
+        Path extra = Files.createTempDirectory("drop-2");
+        Files.writeString(extra.resolve("part-1.csv"), "customer_id,spend,segment,region\nc3,1.0,gold,north\n");
+        int rejected = TrellisCli.execute("--config", configFile.toString(), "ingest", "--table", "raw/spend", "--format", "csv",
+                extra.toString());
+        assertThat(rejected).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("SCHEMA_MISMATCH").contains("region");
+
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "ingest", "--table", "raw/spend", "--format", "csv",
+                "--evolve-schema", extra.toString())).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("raw/spend: 1 rows, Delta version 1");
+
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "audit", "--limit", "50")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("dataset.ingested");
     }
 
     @Test

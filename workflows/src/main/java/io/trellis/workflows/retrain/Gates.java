@@ -52,6 +52,10 @@ public final class Gates {
     }
 
     private static String fmt(Double v) {
-        return v == null ? "missing" : String.format(Locale.ROOT, "%.4f", v);
+        if (v == null) {
+            return "missing";
+        }
+        String s = String.format(Locale.ROOT, "%.4f", v);
+        return s.equals("-0.0000") ? "0.0000" : s;
     }
 }
