@@ -22,6 +22,11 @@ import org.apache.spark.sql.SparkSession;
  * the activity attempt, while the activity thread heartbeats the group's progress (jobs, stages, tasks) to
  * Temporal every couple of seconds. When Temporal cancels the activity (the workflow was cancelled, or the
  * heartbeat timed out) the job group is cancelled in Spark, so no orphan job keeps writing.
+ *
+ * <p>The cancellation also rejects the group's future jobs: the step's thread is interrupted but may still be
+ * between two jobs (driver-side planning, a Delta commit) and would otherwise start one more job that nobody
+ * waits for. That makes a group unusable once cancelled, so its name is unique per activity attempt (workflow
+ * run and activity ID included).
  */
 final class SparkStepRunner {
     private static final long HEARTBEAT_MILLIS = 2000;
@@ -41,7 +46,8 @@ final class SparkStepRunner {
     <T> T run(String step, Function<SparkSession, T> body) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
-        String group = info.getWorkflowId() + "/" + info.getActivityType() + "/attempt-" + info.getAttempt();
+        String group = info.getWorkflowId() + "/" + info.getRunId() + "/" + info.getActivityType() + "#" + info.getActivityId()
+                + "/attempt-" + info.getAttempt();
         long started = System.nanoTime();
         Future<T> future = pool.submit(() -> {
             spark.sparkContext().setJobGroup(group, step + " for " + info.getWorkflowId(), true);
@@ -60,14 +66,14 @@ final class SparkStepRunner {
                     ctx.heartbeat(new SparkStepProgress(step, p.jobsDone(), p.jobsRunning(), p.stagesDone(), p.stagesTotal(),
                             p.tasksDone(), p.tasksTotal(), (System.nanoTime() - started) / 1_000_000));
                 } catch (ActivityCompletionException cancelled) {
-                    spark.sparkContext().cancelJobGroup(group);
+                    spark.sparkContext().cancelJobGroupAndFutureJobs(group);
                     future.cancel(true);
                     throw cancelled;
                 }
             } catch (ExecutionException failed) {
                 throw ActivityErrors.translate(failed.getCause());
             } catch (InterruptedException interrupted) {
-                spark.sparkContext().cancelJobGroup(group);
+                spark.sparkContext().cancelJobGroupAndFutureJobs(group);
                 future.cancel(true);
                 Thread.currentThread().interrupt();
                 throw ActivityErrors.translate(interrupted);

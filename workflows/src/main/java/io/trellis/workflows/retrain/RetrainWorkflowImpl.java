@@ -57,7 +57,9 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
 
     /*
      * Spark steps can run for hours, so liveness comes from the heartbeat (progress every few seconds), not
-     * from the start-to-close bound. A lost executor or a killed worker is retried a few times with a
+     * from the start-to-close bound. The SDK sends heartbeats at most every ~80% of the heartbeat timeout and
+     * learns of a cancellation only then, so 30 s bounds both a dead worker's detection and how long a
+     * cancelled Spark job keeps running. A lost executor or a killed worker is retried a few times with a
      * growing pause; data and spec errors fail at once.
      */
     private static SparkActivities sparkStub(Duration startToClose) {
@@ -65,7 +67,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
                 ActivityOptions.newBuilder()
                         .setTaskQueue(TaskQueues.SPARK)
                         .setStartToCloseTimeout(startToClose)
-                        .setHeartbeatTimeout(Duration.ofMinutes(2))
+                        .setHeartbeatTimeout(Duration.ofSeconds(30))
                         .setRetryOptions(RetryOptions.newBuilder()
                                 .setInitialInterval(Duration.ofSeconds(5))
                                 .setBackoffCoefficient(2.0)

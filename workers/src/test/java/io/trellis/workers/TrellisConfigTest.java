@@ -1,0 +1,57 @@
+package io.trellis.workers;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrellisConfigTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void defaultsAreTheEmbeddedStackUnderTheHome() {
+        TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_HOME", tmp.toString(), "TRELLIS_CODE_VERSION", "v"));
+        assertThat(c.home()).isEqualTo(tmp);
+        assertThat(c.lakeRoot()).isEqualTo(tmp.resolve("lake").toString());
+        assertThat(c.artifactRoot()).isEqualTo(tmp.resolve("artifacts"));
+        assertThat(c.jdbcUrl()).isEmpty();
+        assertThat(c.temporalAddress()).isEmpty();
+        assertThat(c.temporalNamespace()).isEqualTo("default");
+        assertThat(c.sparkMaster()).isEqualTo("local[*]");
+        assertThat(c.sparkConcurrency()).isEqualTo(1);
+        assertThat(c.dbPoolSize()).isEqualTo(8);
+    }
+
+    @Test
+    void environmentOverridesTheFileWhichOverridesDefaults() throws Exception {
+        Path file = tmp.resolve("trellis.properties");
+        Files.writeString(file, "trellis.temporal.address=temporal:7233\ntrellis.temporal.namespace=ml\ntrellis.db.pool.size=4\n");
+        TrellisConfig c = TrellisConfig.load(Optional.of(file), Map.of("TRELLIS_TEMPORAL_NAMESPACE", "prod", "TRELLIS_CODE_VERSION", "v"));
+        assertThat(c.temporalAddress()).contains("temporal:7233");
+        assertThat(c.temporalNamespace()).isEqualTo("prod");
+        assertThat(c.dbPoolSize()).isEqualTo(4);
+    }
+
+    @Test
+    void unknownSettingsAndBadNumbersAreRejectedByName() throws Exception {
+        Path file = tmp.resolve("bad.properties");
+        Files.writeString(file, "trellis.temporal.adress=oops\n");
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.of(file), Map.of()))
+                .hasMessageContaining("unknown setting 'trellis.temporal.adress'")
+                .hasMessageContaining("trellis.temporal.address");
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_SPARK_CONCURRENCY", "zero", "TRELLIS_CODE_VERSION", "v")))
+                .hasMessageContaining("trellis.spark.concurrency (TRELLIS_SPARK_CONCURRENCY) must be a positive whole number, got 'zero'");
+    }
+
+    @Test
+    void thePasswordIsNeverPrinted() {
+        TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_DB_PASSWORD", "s3cret", "TRELLIS_CODE_VERSION", "v"));
+        assertThat(c.toString()).doesNotContain("s3cret").contains("dbPassword=****");
+    }
+}
