@@ -47,8 +47,9 @@ public final class JobMain {
         SparkSession spark = null;
         String reportPath = null;
         try {
+            // Known before parsing, so that malformed arguments are still reported where the caller looks.
+            reportPath = reportPathIn(argv);
             JobArguments args = JobArguments.parse(job, argv, names);
-            reportPath = args.get("report", null);
             spark = SparkSessions.withDelta(SparkSession.builder().appName("trellis-" + job)).getOrCreate();
             Object result = body.run(spark, args);
             Map<String, Object> report = new LinkedHashMap<>();
@@ -72,6 +73,26 @@ public final class JobMain {
         if (status != 0) {
             System.exit(status);
         }
+    }
+
+    /**
+     * The value of {@code --report <path>} or {@code --report=<path>} in raw arguments (the last one wins, as in
+     * {@link JobArguments}), or null; reads name/value pairs the way {@link JobArguments#parse} does.
+     */
+    static String reportPathIn(String[] argv) {
+        String path = null;
+        for (int i = 0; i < argv.length; i++) {
+            String a = argv[i];
+            if (a.startsWith("--report=")) {
+                path = a.substring("--report=".length());
+            } else if (a.startsWith("--") && a.length() > 2 && a.indexOf('=') < 0 && i + 1 < argv.length) {
+                if (a.equals("--report")) {
+                    path = argv[i + 1];
+                }
+                i++;
+            }
+        }
+        return path;
     }
 
     private static void writeFailure(SparkSession spark, String reportPath, String job, String code, String message) {
