@@ -3,21 +3,14 @@ package io.trellis.workers;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
-import io.trellis.metadata.AuditEntry;
-import io.trellis.metadata.AuditQuery;
 import io.trellis.workflows.retrain.RetrainRequest;
 import io.trellis.workflows.retrain.RetrainResult;
 import io.trellis.workflows.retrain.RunStatus;
 import java.io.PrintStream;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
-import java.util.Locale;
 
 /** Starts a retrain, shows its progress, waits for it and prints the summary (or the failure and its audit rows). */
 public final class RetrainRunner {
-    private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
-
     /** How a run ended, as the CLI reports it. */
     public record Outcome(String runKey, RunStatus status, RetrainResult result, String failureType, String message) {}
 
@@ -50,12 +43,7 @@ public final class RetrainRunner {
             out.println();
             out.println("══ Retrain " + runKey + " — " + status + (type == null ? "" : " (" + type + ")"));
             out.println(message);
-            out.println();
-            out.println("Audit trail of this run");
-            for (AuditEntry a : runtime.registry().auditTrail(new AuditQuery(null, runKey, 200))) {
-                out.printf(Locale.ROOT, "  %s  %-10s %-28s %-8s %s%n", TIME.format(a.occurredAt()), a.actor(), a.action(),
-                        a.outcome(), a.message() == null ? "" : a.message());
-            }
+            RunSummary.printAuditTrail(runtime.registry(), runKey, out);
             return new Outcome(runKey, status, null, type, message);
         }
     }

