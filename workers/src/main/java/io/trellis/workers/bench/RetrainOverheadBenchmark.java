@@ -35,9 +35,11 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -60,8 +62,11 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class RetrainOverheadBenchmark {
     /** {@code home} null: a fresh folder is made. {@code keepHome} false: the home is deleted at the end. */
-    public record Options(long rows, int days, long seed, Path home, boolean keepHome, String actor) {
+    public record Options(long rows, int days, long seed, int repeat, Path home, boolean keepHome, String actor) {
         public Options {
+            if (repeat < 1) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, "--repeat must be at least 1, got " + repeat);
+            }
             if (rows < 1) {
                 throw new TrellisException(ErrorCode.INVALID_REQUEST, "ROWS must be at least 1, got " + rows);
             }
@@ -91,7 +96,7 @@ public final class RetrainOverheadBenchmark {
         progress(String.format(Locale.ROOT, "rows %,d in %d daily batches, seed %d; JVM max heap %,d MiB, %d cores",
                 options.rows(), options.days(), options.seed(), Runtime.getRuntime().maxMemory() >> 20,
                 Runtime.getRuntime().availableProcessors()));
-        progress("order: start stack, generate data (untimed), bare warm-up (untimed), bare (timed), trellis (timed)");
+        progress("order: start stack, generate data (untimed), bare warm-up (untimed), then " + options.repeat() + " rounds of bare (timed) and trellis (timed); medians reported");
 
         Map<String, String> results = new LinkedHashMap<>();
         results.put("rows", Long.toString(options.rows()));
@@ -137,50 +142,67 @@ public final class RetrainOverheadBenchmark {
             progress(String.format(Locale.ROOT, "data generated in %.1f s", seconds(t)));
             results.put("data_generation_seconds", fmt(seconds(t)));
 
-            runtime.registry().applyModelSpec(spec.name(), yaml, ModelSpecLoader.sha256(yaml), spec.environments(), options.actor());
-            progress("model " + spec.name() + " registered");
-
             Path bareRoot = home.resolve("bench-bare");
             progress("bare warm-up (untimed)");
             BareRun warmup = bare(spark, spec, sourceTable, runtime.lake().resolve("bench/features-warmup"), bareRoot.resolve("warmup"));
             progress(String.format(Locale.ROOT, "bare warm-up took %.2f s", warmup.totalSeconds()));
             results.put("warmup_seconds", fmt(warmup.totalSeconds()));
 
-            progress("bare (timed): validate, features, train, evaluate called directly on the shared Spark session");
-            BareRun bare = bare(spark, spec, sourceTable, runtime.lake().resolve("bench/features-bare"), bareRoot.resolve("bare"));
-            bare.stepSeconds().forEach((step, s) -> progress(String.format(Locale.ROOT, "  bare %-9s %8.2f s", step, s)));
-            progress(String.format(Locale.ROOT, "bare total %.2f s", bare.totalSeconds()));
+            // Alternate bare and Trellis runs so machine noise hits both alike; report medians. Each Trellis run
+            // retrains its own copy of the model, so none has a champion to score on top of the bare work.
+            List<Double> bareTotals = new ArrayList<>();
+            List<Double> trellisTotals = new ArrayList<>();
+            List<Double> outsideSparkTotals = new ArrayList<>();
+            List<Double> registryTotals = new ArrayList<>();
+            Map<String, List<Double>> bareSteps = new LinkedHashMap<>();
+            for (int round = 1; round <= options.repeat(); round++) {
+                progress("round " + round + "/" + options.repeat()
+                        + ": bare (timed), validate, features, train, evaluate called directly on the shared Spark session");
+                BareRun bare = bare(spark, spec, sourceTable, runtime.lake().resolve("bench/features-bare-" + round),
+                        bareRoot.resolve("bare-" + round));
+                bare.stepSeconds().forEach((step, sec) -> {
+                    progress(String.format(Locale.ROOT, "  bare %-9s %8.2f s", step, sec));
+                    bareSteps.computeIfAbsent(step, k -> new ArrayList<>()).add(sec);
+                });
+                progress(String.format(Locale.ROOT, "bare total %.2f s", bare.totalSeconds()));
 
-            progress("trellis (timed): retrain workflow through Temporal, registry on PostgreSQL, artifact store");
-            TrellisRun trellis = trellis(runtime, spec.name(), options.actor());
-            double sparkActivities = 0;
-            double registryActivities = 0;
-            for (Map.Entry<String, Double> e : trellis.activitySeconds().entrySet()) {
-                progress(String.format(Locale.ROOT, "  trellis activity %-26s %8.2f s (scheduled to completed)", e.getKey(), e.getValue()));
-                if (e.getKey().startsWith("Spark")) {
-                    sparkActivities += e.getValue();
-                } else {
-                    registryActivities += e.getValue();
+                String model = spec.name() + "-bench-" + round;
+                String roundYaml = yaml.replace("name: " + spec.name(), "name: " + model);
+                runtime.registry().applyModelSpec(model, roundYaml, ModelSpecLoader.sha256(roundYaml), spec.environments(), options.actor());
+                progress("round " + round + "/" + options.repeat()
+                        + ": trellis (timed), retrain workflow through Temporal, registry on PostgreSQL, artifact store");
+                TrellisRun trellis = trellis(runtime, model, options.actor());
+                double sparkActivities = 0;
+                double registryActivities = 0;
+                for (Map.Entry<String, Double> e : trellis.activitySeconds().entrySet()) {
+                    progress(String.format(Locale.ROOT, "  trellis activity %-26s %8.2f s (scheduled to completed)", e.getKey(), e.getValue()));
+                    if (e.getKey().startsWith("Spark")) {
+                        sparkActivities += e.getValue();
+                    } else {
+                        registryActivities += e.getValue();
+                    }
                 }
+                // Less exposed to machine noise than the difference of two totals: Temporal scheduling, the registry
+                // activities and the gaps between steps (the artifact copy and checksum run inside SparkTrain/SparkEvaluate).
+                double outsideSpark = trellis.totalSeconds() - sparkActivities;
+                progress(String.format(Locale.ROOT, "trellis total %.2f s (%s, version %d); outside its Spark activities %.2f s"
+                                + " (registry activities %.2f s)", trellis.totalSeconds(), trellis.result().status(),
+                        trellis.result().version(), outsideSpark, registryActivities));
+                compareMetrics(bare.metrics(), trellis.result().metrics());
+                bareTotals.add(bare.totalSeconds());
+                trellisTotals.add(trellis.totalSeconds());
+                outsideSparkTotals.add(outsideSpark);
+                registryTotals.add(registryActivities);
             }
-            progress(String.format(Locale.ROOT, "trellis total %.2f s (%s, version %d)", trellis.totalSeconds(),
-                    trellis.result().status(), trellis.result().version()));
 
-            // Less exposed to machine noise than the difference of two totals: Temporal scheduling, the registry
-            // activities and the gaps between steps (the artifact copy and checksum run inside SparkTrain/SparkEvaluate).
-            double outsideSpark = trellis.totalSeconds() - sparkActivities;
-            progress(String.format(Locale.ROOT, "trellis outside its Spark activities: %.2f s (registry activities %.2f s)",
-                    outsideSpark, registryActivities));
-            compareMetrics(bare.metrics(), trellis.result().metrics());
-
-            bare.stepSeconds().forEach((step, s) -> results.put("bare_" + step + "_seconds", fmt(s)));
-            results.put("trellis_spark_activities_seconds", fmt(sparkActivities));
-            results.put("trellis_registry_activities_seconds", fmt(registryActivities));
-            results.put("trellis_outside_spark_seconds", fmt(outsideSpark));
-            results.put("bare_seconds", fmt(bare.totalSeconds()));
-            results.put("trellis_seconds", fmt(trellis.totalSeconds()));
-            results.put("trellis_minus_bare_seconds", fmt(trellis.totalSeconds() - bare.totalSeconds()));
-            results.put("overhead_ratio", String.format(Locale.ROOT, "%.3f", trellis.totalSeconds() / bare.totalSeconds()));
+            results.put("rounds", Integer.toString(options.repeat()));
+            bareSteps.forEach((step, secs) -> results.put("bare_" + step + "_seconds", fmt(median(secs))));
+            results.put("trellis_registry_activities_seconds", fmt(median(registryTotals)));
+            results.put("trellis_outside_spark_seconds", fmt(median(outsideSparkTotals)));
+            results.put("bare_seconds", fmt(median(bareTotals)));
+            results.put("trellis_seconds", fmt(median(trellisTotals)));
+            results.put("trellis_minus_bare_seconds", fmt(median(trellisTotals) - median(bareTotals)));
+            results.put("overhead_ratio", String.format(Locale.ROOT, "%.3f", median(trellisTotals) / median(bareTotals)));
             progress("shutting down the embedded stack");
         }
     }
@@ -273,6 +295,13 @@ public final class RetrainOverheadBenchmark {
         } else {
             progress(String.format(Locale.ROOT, "%s agrees: bare %.6f, trellis %.6f", key, a, b));
         }
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = new ArrayList<>(values);
+        sorted.sort(null);
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** Garbage left by the previous phase should not be collected on the next phase's clock. */

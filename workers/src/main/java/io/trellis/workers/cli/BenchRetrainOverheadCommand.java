@@ -25,6 +25,9 @@ final class BenchRetrainOverheadCommand implements Callable<Integer> {
     @Option(names = "--seed", description = "Generator seed (default ${DEFAULT-VALUE}).")
     long seed = SampleDataOptions.DEFAULT_SEED;
 
+    @Option(names = "--repeat", description = "Alternating bare/Trellis rounds; medians are reported (default ${DEFAULT-VALUE}).")
+    int repeat = 3;
+
     @Option(names = "--home", description = "Empty or new folder for the embedded stack (default: a fresh folder under ./trellis-data/bench, else java.io.tmpdir).")
     Path home;
 
@@ -34,7 +37,7 @@ final class BenchRetrainOverheadCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         new RetrainOverheadBenchmark(System.out).run(
-                new RetrainOverheadBenchmark.Options(rows, days, seed, home, keep, TrellisCli.defaultActor()));
+                new RetrainOverheadBenchmark.Options(rows, days, seed, repeat, home, keep, TrellisCli.defaultActor()));
         return TrellisCli.EXIT_OK;
     }
 }
