@@ -23,6 +23,12 @@ public enum ErrorCode {
     INVALID_REQUEST(false),
     /** A stored artifact does not match its recorded checksum. */
     ARTIFACT_CHECKSUM_MISMATCH(false),
+    /** Another promotion of the same model to the same environment is still active; wait for it or cancel it. */
+    PROMOTION_CONFLICT(false),
+    /** The actor lacks the role the action needs, or the action breaks the four-eyes rule. */
+    FORBIDDEN(false),
+    /** The action does not fit the current state (already decided, nothing to roll back to...). */
+    INVALID_STATE(false),
     /** A transient failure (I/O, database connection, Spark executor loss); retried with backoff. */
     TRANSIENT(true);
 

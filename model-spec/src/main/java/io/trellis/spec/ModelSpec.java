@@ -20,7 +20,9 @@ public record ModelSpec(
         Evaluation evaluation,
         Gates gates,
         Quality quality,
-        List<String> environments) {
+        List<String> environments,
+        Promotion promotion,
+        Scoring scoring) {
 
     /** The source Delta table, relative to the lake root (e.g. {@code raw/customer_churn}) or an absolute URI. */
     public record Source(String table, String keyColumn) {}
@@ -67,6 +69,19 @@ public record ModelSpec(
 
     /** An inclusive value range; either end may be null (unbounded). */
     public record Range(Double min, Double max) {}
+
+    /**
+     * How versions move through the environments: which need a human approval (default: the last one), how
+     * long an approval may wait before the promotion expires, and where a shadow run compares the candidate
+     * with the production model (default: every environment between the first and the last).
+     */
+    public record Promotion(List<String> approvalRequiredIn, long approvalTimeoutSeconds, List<String> shadowIn) {}
+
+    /**
+     * The window batch scoring and shadow runs read: rows whose {@code timeColumn} lies within
+     * {@code windowDays} of the table's latest value; no time column means the whole table.
+     */
+    public record Scoring(String timeColumn, int windowDays) {}
 
     /** Every column the spec reads from the source table. */
     public List<String> referencedColumns() {

@@ -92,7 +92,7 @@ public final class ModelSpecLoader {
 
     private ModelSpec read(ObjectNode root) {
         known(root, "", "name", "description", "source", "label", "features", "algorithm", "split",
-                "evaluation", "gates", "quality", "environments");
+                "evaluation", "gates", "quality", "environments", "promotion", "scoring");
         String name = text(root, "", "name", true);
         if (name != null && !NAME.matcher(name).matches()) {
             problems.add("name: '" + name + "' must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
@@ -139,12 +139,15 @@ public final class ModelSpecLoader {
         ModelSpec.Gates gates = readGates(object(root, "", "gates", false));
         ModelSpec.Quality quality = readQuality(object(root, "", "quality", false));
         List<String> environments = readEnvironments(root);
+        ModelSpec.Promotion promotion = readPromotion(object(root, "", "promotion", false), environments);
+        ModelSpec.Scoring scoring = readScoring(object(root, "", "scoring", false));
 
         if (!problems.isEmpty()) {
             return null;
         }
         return new ModelSpec(name, description, new ModelSpec.Source(table, key), label,
-                new ModelSpec.Features(numeric, categorical), algorithm, split, evaluation, gates, quality, environments);
+                new ModelSpec.Features(numeric, categorical), algorithm, split, evaluation, gates, quality, environments,
+                promotion, scoring);
     }
 
     private ModelSpec.Algorithm readAlgorithm(ObjectNode node) {
@@ -335,6 +338,72 @@ public final class ModelSpecLoader {
             problems.add("environments: the first environment must be 'dev', where new versions land as candidates");
         }
         return List.copyOf(envs);
+    }
+
+    static final long DEFAULT_APPROVAL_TIMEOUT_SECONDS = 7 * 24 * 3600;
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smhd])");
+
+    private ModelSpec.Promotion readPromotion(ObjectNode node, List<String> environments) {
+        List<String> approval = environments.size() > 1 ? List.of(environments.get(environments.size() - 1)) : List.of();
+        List<String> shadow = environments.size() > 2 ? List.copyOf(environments.subList(1, environments.size() - 1)) : List.of();
+        long timeout = DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+        if (node != null) {
+            known(node, "promotion.", "approvalRequiredIn", "approvalTimeout", "shadowIn");
+            if (node.has("approvalRequiredIn")) {
+                approval = stageNames(node, "approvalRequiredIn", environments);
+            }
+            if (node.has("shadowIn")) {
+                shadow = stageNames(node, "shadowIn", environments);
+            }
+            String t = text(node, "promotion.", "approvalTimeout", false);
+            if (t != null) {
+                java.util.regex.Matcher m = DURATION.matcher(t.trim().toLowerCase(java.util.Locale.ROOT));
+                if (!m.matches()) {
+                    problems.add("promotion.approvalTimeout: '" + t + "' is not a duration; write e.g. 90m, 48h or 7d");
+                } else {
+                    long n = Long.parseLong(m.group(1));
+                    timeout = n * switch (m.group(2)) {
+                        case "s" -> 1L;
+                        case "m" -> 60L;
+                        case "h" -> 3600L;
+                        default -> 86400L;
+                    };
+                    if (timeout < 60 || timeout > 365L * 86400) {
+                        problems.add("promotion.approvalTimeout: " + t + " must be between 1 minute and 365 days");
+                    }
+                }
+            }
+        }
+        return new ModelSpec.Promotion(approval, timeout, shadow);
+    }
+
+    private List<String> stageNames(ObjectNode node, String field, List<String> environments) {
+        List<String> names = columns(node, "promotion.", field);
+        for (int i = 0; i < names.size(); i++) {
+            String n = names.get(i);
+            if (!environments.contains(n)) {
+                problems.add("promotion." + field + "[" + i + "]: '" + n + "' is not one of the environments " + environments);
+            } else if (environments.indexOf(n) == 0) {
+                problems.add("promotion." + field + "[" + i + "]: '" + n + "' is the first environment, where versions land"
+                        + " without a promotion");
+            }
+        }
+        return names;
+    }
+
+    private ModelSpec.Scoring readScoring(ObjectNode node) {
+        if (node == null) {
+            return new ModelSpec.Scoring(null, 0);
+        }
+        known(node, "scoring.", "timeColumn", "windowDays");
+        String column = column(node, "scoring.", "timeColumn", false);
+        double days = number(node, "scoring.", "windowDays", 0);
+        if (days < 0 || days != Math.rint(days)) {
+            problems.add("scoring.windowDays: must be a whole number of days (0 = the whole table), got " + node.get("windowDays").asText());
+        } else if (days > 0 && column == null) {
+            problems.add("scoring.windowDays: needs scoring.timeColumn, the column the window is measured on");
+        }
+        return new ModelSpec.Scoring(column, (int) days);
     }
 
     private Metric metric(String key, String path) {

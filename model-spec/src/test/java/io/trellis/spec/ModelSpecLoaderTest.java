@@ -3,6 +3,7 @@ package io.trellis.spec;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ModelSpecLoaderTest {
@@ -26,6 +27,29 @@ class ModelSpecLoaderTest {
         assertThat(spec.maxNullRate("age")).isEqualTo(0.0);
         assertThat(spec.quality().ranges().get("age")).isEqualTo(new ModelSpec.Range(18.0, 110.0));
         assertThat(spec.referencedColumns()).startsWith("customer_id", "churned").contains("event_date");
+        assertThat(spec.promotion()).isEqualTo(new ModelSpec.Promotion(List.of("production"), 7 * 86400, List.of("staging")));
+        assertThat(spec.scoring()).isEqualTo(new ModelSpec.Scoring("event_date", 3));
+    }
+
+    @Test
+    void promotionDefaultsFollowTheEnvironments() {
+        ModelSpec spec = ModelSpecLoader.parse(MINIMAL + "environments: [dev, qa, staging, prod]\n");
+        assertThat(spec.promotion().approvalRequiredIn()).containsExactly("prod");
+        assertThat(spec.promotion().shadowIn()).containsExactly("qa", "staging");
+        assertThat(spec.promotion().approvalTimeoutSeconds()).isEqualTo(7 * 86400);
+        assertThat(spec.scoring().timeColumn()).isNull();
+    }
+
+    @Test
+    void promotionAndScoringProblemsAreNamed() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL
+                + "promotion: {approvalRequiredIn: [dev, prod], approvalTimeout: soon}\nscoring: {windowDays: 3}\n"))
+                .hasMessageContaining("promotion.approvalRequiredIn[0]: 'dev' is the first environment")
+                .hasMessageContaining("promotion.approvalRequiredIn[1]: 'prod' is not one of the environments [dev, staging, production]")
+                .hasMessageContaining("promotion.approvalTimeout: 'soon' is not a duration")
+                .hasMessageContaining("scoring.windowDays: needs scoring.timeColumn");
+        assertThat(ModelSpecLoader.parse(MINIMAL + "promotion: {approvalTimeout: 48h}\n").promotion().approvalTimeoutSeconds())
+                .isEqualTo(48 * 3600);
     }
 
     @Test

@@ -1,0 +1,10 @@
+package io.trellis.workflows.promotion;
+
+import io.temporal.activity.ActivityInterface;
+
+/** Spark scoring steps, on the Spark task queue: the staging shadow run and batch scoring. */
+@ActivityInterface(namePrefix = "Scoring")
+public interface ScoringActivities {
+
+    ShadowResult shadowScore(ShadowRequest request);
+}

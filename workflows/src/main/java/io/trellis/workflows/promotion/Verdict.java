@@ -1,0 +1,6 @@
+package io.trellis.workflows.promotion;
+
+public enum Verdict {
+    APPROVE,
+    REJECT
+}
