@@ -25,7 +25,9 @@ public final class MetadataStore implements AutoCloseable {
             ModelVersionRow.class,
             LineageEdgeRow.class,
             DeploymentRow.class,
-            AuditLogRow.class);
+            AuditLogRow.class,
+            PrincipalRow.class,
+            PromotionRow.class);
 
     private final EntityManagerFactory emf;
     private final Registry registry;

@@ -1,5 +1,8 @@
 package io.trellis.metadata;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import jakarta.persistence.EntityManager;
@@ -10,6 +13,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,6 +23,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
+import org.hibernate.exception.ConstraintViolationException;
 
 /**
  * The model registry: models and their specs, training runs, dataset versions and lineage, model versions,
@@ -29,13 +34,19 @@ import java.util.stream.Collectors;
  * safe to repeat with the same arguments (Temporal retries activities): a repeat returns what the first call
  * recorded and writes no second audit row. {@link #recordAudit} is the one exception: it always appends.
  *
- * <p>User errors are {@link TrellisException}s whose message says what is wrong and how to fix it.
+ * <p>User errors are {@link TrellisException}s whose message says what is wrong and how to fix it. The
+ * promotion operations (promotions, approvals, deployments, rollbacks, principals) audit every refusal as a
+ * REJECTED row under the action that was attempted, committed even though the operation changed nothing else.
  */
 public final class Registry {
     /** Actor recorded for what Trellis does on its own (validation verdicts). */
     public static final String SYSTEM_ACTOR = "trellis";
     /** Promotion path used when a spec lists no environments. */
     public static final List<String> DEFAULT_ENVIRONMENTS = List.of("dev", "staging", "production");
+    /** The lineage relation of the feature dataset a run trained on ({@link #recordRunInput}). */
+    public static final String FEATURES_RELATION = "features";
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Transactions tx;
 
@@ -404,7 +415,9 @@ public final class Registry {
 
     /**
      * Makes {@code version} the live version of {@code environmentName}, the same way as {@link #markCandidate};
-     * audits {@code environment.live_set}.
+     * audits {@code environment.live_set}. Outside a promotion (an operator's override); an environment of
+     * ordinal 2 or more (production) still needs the version to have been live in the one below (INVALID_STATE).
+     * Promotions use {@link #deploy}.
      */
     public DeploymentRecord markLive(String modelName, int version, String environmentName, String actor, String reason) {
         return movePointer(DeploymentRole.LIVE, "environment.live_set", null, modelName, version, environmentName, actor, reason);
@@ -442,6 +455,584 @@ public final class Registry {
                     .setParameter("m", model.id).getResultList().stream()
                     .map(r -> deploymentRecord(em, model.name, (DeploymentRow) r[0], (EnvironmentRow) r[1]))
                     .toList();
+        });
+    }
+
+    // ---------------------------------------------------------------- principals
+
+    /**
+     * Adds {@code roles} to the principal {@code name}, creating the principal if it is new, and audits
+     * {@code principal.roles_granted}; a no-op (no audit row) when it already holds them all.
+     */
+    public PrincipalRecord grantRoles(String name, Set<PrincipalRole> roles, String actor) {
+        requireText(name, "principal name");
+        requireText(actor, "actor");
+        if (roles == null || roles.isEmpty() || roles.stream().anyMatch(java.util.Objects::isNull)) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "No role to grant to " + name + "; pass one or more of "
+                    + roleNames(EnumSet.allOf(PrincipalRole.class)) + ".");
+        }
+        Set<PrincipalRole> granted = EnumSet.copyOf(roles);
+        return tx.inTransaction(em -> {
+            Instant now = now();
+            PrincipalRow row = principalByName(em, name, LockModeType.PESSIMISTIC_WRITE).orElse(null);
+            boolean created = row == null;
+            Set<PrincipalRole> before = created ? EnumSet.noneOf(PrincipalRole.class) : row.roleSet();
+            Set<PrincipalRole> after = EnumSet.copyOf(before);
+            after.addAll(granted);
+            if (!created && after.equals(before)) {
+                return row.toRecord();
+            }
+            if (created) {
+                row = new PrincipalRow(name, now);
+            }
+            row.setRoles(after);
+            row.updatedAt = now;
+            if (created) {
+                em.persist(row);
+            }
+            Set<PrincipalRole> added = EnumSet.copyOf(after);
+            added.removeAll(before);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("principal", name);
+            details.put("granted", roleNames(added));
+            details.put("roles", roleNames(after));
+            audit(em, actor, "principal.roles_granted", AuditOutcome.SUCCESS, null, null, null,
+                    "Granted " + String.join(", ", roleNames(added)) + " to " + (created ? "new principal " : "") + name
+                            + "; roles now " + String.join(", ", roleNames(after)), details);
+            return row.toRecord();
+        });
+    }
+
+    /**
+     * Takes {@code role} away from the principal {@code name} and audits {@code principal.role_revoked}; a no-op
+     * when it does not hold the role. An unknown principal is refused (INVALID_REQUEST, REJECTED audit row).
+     */
+    public PrincipalRecord revokeRole(String name, PrincipalRole role, String actor) {
+        requireText(name, "principal name");
+        requireText(actor, "actor");
+        Objects.requireNonNull(role, "role");
+        String action = "principal.role_revoked";
+        return tx.inTransaction(em -> {
+            PrincipalRow row = principalByName(em, name, LockModeType.PESSIMISTIC_WRITE).orElseThrow(() ->
+                    refused(em, actor, action, null, null, null, new TrellisException(ErrorCode.INVALID_REQUEST,
+                            "No principal named '" + name + "' is known, so there is no role to revoke; check the name.")));
+            Set<PrincipalRole> roles = row.roleSet();
+            if (!roles.remove(role)) {
+                return row.toRecord();
+            }
+            row.setRoles(roles);
+            row.updatedAt = now();
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("principal", name);
+            details.put("revoked", role.dbValue());
+            details.put("roles", roleNames(roles));
+            audit(em, actor, action, AuditOutcome.SUCCESS, null, null, null, "Revoked " + role.dbValue() + " from " + name
+                    + "; roles now " + (roles.isEmpty() ? "none" : String.join(", ", roleNames(roles))), details);
+            return row.toRecord();
+        });
+    }
+
+    public Optional<PrincipalRecord> principal(String name) {
+        return tx.inTransaction(em -> principalByName(em, name, LockModeType.NONE).map(PrincipalRow::toRecord));
+    }
+
+    // ---------------------------------------------------------------- promotions
+
+    /**
+     * Opens the promotion {@code promotionKey} of {@code modelName} v{@code version} towards
+     * {@code targetEnvironment} (RUNNING) and audits {@code promotion.requested}. A repeat with the same key
+     * returns the promotion recorded first. Refusals write a REJECTED {@code promotion.requested} audit row and
+     * change nothing else: an unknown model (UNKNOWN_MODEL), environment (INVALID_REQUEST) or version
+     * (UNKNOWN_MODEL_VERSION); a REJECTED version (INVALID_STATE); the first environment, where retraining puts
+     * versions (INVALID_REQUEST); a version already live there (INVALID_STATE); another active promotion of the
+     * model to that environment (PROMOTION_CONFLICT, naming it). Racing openers are decided by the partial unique
+     * index {@code promotions_one_active_idx}: the losers' inserts fail, and rerunning them finds the winner.
+     */
+    public PromotionRecord openPromotion(String promotionKey, String modelName, int version, String targetEnvironment,
+                                         String requestedBy, String reason) {
+        requireText(promotionKey, "promotion key");
+        requireText(modelName, "model name");
+        requireText(targetEnvironment, "target environment");
+        requireText(requestedBy, "requestedBy");
+        String action = "promotion.requested";
+        try {
+            return tx.inTransaction(em -> {
+                Optional<PromotionRow> existing = promotionByKey(em, promotionKey, LockModeType.NONE);
+                if (existing.isPresent()) {
+                    PromotionRecord first = promotionRecord(em, existing.get());
+                    if (first.modelName().equals(modelName) && first.version() == version
+                            && first.targetEnvironment().equals(targetEnvironment)) {
+                        return first;
+                    }
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
+                            "Promotion key '" + promotionKey + "' already names the promotion of " + first.modelName() + " v"
+                                    + first.version() + " to " + first.targetEnvironment() + ", not " + modelName + " v" + version
+                                    + " to " + targetEnvironment + "; use one key per promotion (promote/<model>/v<version>/<environment>)."));
+                }
+                ModelRow model = modelByName(em, modelName, LockModeType.NONE).orElseThrow(() ->
+                        refused(em, requestedBy, action, modelName, version, promotionKey, unknownModel(em, modelName)));
+                List<EnvironmentRow> environments = environmentRows(em, model.id);
+                EnvironmentRow target = environment(environments, targetEnvironment).orElseThrow(() ->
+                        refused(em, requestedBy, action, modelName, version, promotionKey,
+                                unknownEnvironment(modelName, targetEnvironment, environments)));
+                ModelVersionRow v = versionRow(em, model.id, version).orElseThrow(() ->
+                        refused(em, requestedBy, action, modelName, version, promotionKey, unknownVersion(em, model, version)));
+                if (v.status != ModelVersionStatus.REGISTERED) {
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                            modelName + " v" + version + " is " + v.status + ": it did not pass its promotion gates when it was trained,"
+                                    + " so it cannot be promoted. Promote a REGISTERED version, or retrain the model."));
+                }
+                if (target.ordinal == 0) {
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
+                            "Versions are not promoted to " + target.name + ", the first environment of model " + modelName
+                                    + ": each retraining puts its new version there as the candidate. Promote to "
+                                    + environments.stream().filter(e -> e.ordinal > 0).map(e -> e.name).collect(Collectors.joining(" or "))
+                                    + " instead."));
+                }
+                DeploymentRow live = openPointer(em, target.id, DeploymentRole.LIVE.dbValue()).orElse(null);
+                if (live != null && live.modelVersionId.equals(v.id)) {
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                            modelName + " v" + version + " is already live in " + target.name + " (since " + live.validFrom
+                                    + "), so there is nothing to promote. Promote a newer version, or use rollback to go back to an older one."));
+                }
+                Optional<PromotionRow> active = activePromotion(em, model.id, target.id);
+                if (active.isPresent()) {
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, promotionConflict(em, active.get(), model.name, target.name));
+                }
+                PromotionRow row = new PromotionRow(promotionKey, model.id, v.id, target.id, requestedBy, reason, now());
+                em.persist(row);
+                Map<String, Object> details = new LinkedHashMap<>();
+                details.put("promotionKey", promotionKey);
+                details.put("targetEnvironment", target.name);
+                details.put("reason", reason);
+                audit(em, requestedBy, action, AuditOutcome.SUCCESS, model.name, version, promotionKey,
+                        requestedBy + " requested the promotion of " + model.name + " v" + version + " to " + target.name
+                                + (reason == null ? "" : ": " + reason), details);
+                return row.toRecord(model.name, version, target.name);
+            });
+        } catch (RuntimeException e) {
+            if (!violates(e, "promotions_one_active_idx")) {
+                throw e;
+            }
+            // Still losing after every rerun (the winner kept changing): say so, the same way as the check above.
+            return tx.inTransaction(em -> {
+                ModelRow model = requireModel(em, modelName);
+                EnvironmentRow target = environment(environmentRows(em, model.id), targetEnvironment).orElseThrow();
+                PromotionRow other = activePromotion(em, model.id, target.id).orElseThrow(() -> e);
+                throw refused(em, requestedBy, action, modelName, version, promotionKey, promotionConflict(em, other, model.name, target.name));
+            });
+        }
+    }
+
+    public Optional<PromotionRecord> promotion(String promotionKey) {
+        return tx.inTransaction(em -> promotionByKey(em, promotionKey, LockModeType.NONE).map(p -> promotionRecord(em, p)));
+    }
+
+    /** Every promotion of the model, oldest first. */
+    public List<PromotionRecord> promotions(String modelName) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            return em.createQuery("from PromotionRow p where p.modelId = :m order by p.startedAt, p.id", PromotionRow.class)
+                    .setParameter("m", model.id).getResultList().stream()
+                    .map(p -> promotionRecord(em, p)).toList();
+        });
+    }
+
+    /**
+     * Records the report of one stage of an active promotion: {@code stageReport} must name its
+     * {@code environment} (one the promotion passes through) and holds whatever the workflow measured there
+     * (gates with observed, threshold and passed; the shadow comparison). A later report for the same environment
+     * replaces the earlier one; an identical repeat changes nothing. Audits {@code promotion.stage_passed}
+     * ({@code outcome} SUCCESS) or {@code promotion.gate_failed} (REJECTED or FAILURE) as {@link #SYSTEM_ACTOR}.
+     */
+    public PromotionRecord recordStage(String promotionKey, Map<String, Object> stageReport, AuditOutcome outcome) {
+        requireText(promotionKey, "promotion key");
+        Objects.requireNonNull(outcome, "outcome");
+        if (stageReport == null || !(stageReport.get(PromotionRow.STAGE_ENVIRONMENT) instanceof String environment)
+                || environment.isBlank()) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "The stage report of promotion " + promotionKey
+                    + " does not name its environment; put the environment's name under \"" + PromotionRow.STAGE_ENVIRONMENT + "\".");
+        }
+        Map<String, Object> report = normalizedJson(stageReport);
+        String action = outcome == AuditOutcome.SUCCESS ? "promotion.stage_passed" : "promotion.gate_failed";
+        return tx.inTransaction(em -> {
+            PromotionRow p = requirePromotion(em, promotionKey, SYSTEM_ACTOR, action);
+            PromotionRecord before = promotionRecord(em, p);
+            Optional<Map<String, Object>> previous = before.stage(environment);
+            if (previous.isPresent() && previous.get().equals(report)) {
+                return before;
+            }
+            List<EnvironmentRow> environments = environmentRows(em, p.modelId);
+            int targetOrdinal = em.find(EnvironmentRow.class, p.targetEnvironmentId).ordinal;
+            Optional<EnvironmentRow> env = environment(environments, environment);
+            if (env.isEmpty() || env.get().ordinal == 0 || env.get().ordinal > targetOrdinal) {
+                throw refused(em, SYSTEM_ACTOR, action, before.modelName(), before.version(), promotionKey, new TrellisException(
+                        ErrorCode.INVALID_REQUEST, "Promotion " + promotionKey + " does not pass through '" + environment
+                                + "'; its stages are " + stagesOf(environments, targetOrdinal) + "."));
+            }
+            if (!p.status.isActive()) {
+                throw refused(em, SYSTEM_ACTOR, action, before.modelName(), before.version(), promotionKey, finished(p));
+            }
+            List<Map<String, Object>> stages = new ArrayList<>(before.stages());
+            stages.removeIf(s -> environment.equals(s.get(PromotionRow.STAGE_ENVIRONMENT)));
+            stages.add(report);
+            p.stages = stages;
+            String summary = report.get("summary") instanceof String s ? ": " + s : "";
+            audit(em, SYSTEM_ACTOR, action, outcome, before.modelName(), before.version(), promotionKey,
+                    before.modelName() + " v" + before.version() + (outcome == AuditOutcome.SUCCESS ? " passed" : " failed")
+                            + " its gates in " + environment + summary, report);
+            return promotionRecord(em, p);
+        });
+    }
+
+    /** Moves a RUNNING promotion to AWAITING_APPROVAL and audits {@code promotion.awaiting_approval}; a repeat is a no-op. */
+    public PromotionRecord awaitApproval(String promotionKey) {
+        requireText(promotionKey, "promotion key");
+        String action = "promotion.awaiting_approval";
+        return tx.inTransaction(em -> {
+            PromotionRow p = requirePromotion(em, promotionKey, SYSTEM_ACTOR, action);
+            PromotionRecord record = promotionRecord(em, p);
+            if (p.status == PromotionStatus.AWAITING_APPROVAL) {
+                return record;
+            }
+            if (p.status != PromotionStatus.RUNNING) {
+                throw refused(em, SYSTEM_ACTOR, action, record.modelName(), record.version(), promotionKey, finished(p));
+            }
+            p.status = PromotionStatus.AWAITING_APPROVAL;
+            audit(em, SYSTEM_ACTOR, action, AuditOutcome.SUCCESS, record.modelName(), record.version(), promotionKey,
+                    record.modelName() + " v" + record.version() + " is waiting for an approver to promote it to "
+                            + record.targetEnvironment() + " (promotion " + promotionKey + ")", Map.of("promotionKey", promotionKey));
+            return promotionRecord(em, p);
+        });
+    }
+
+    /**
+     * Records an approver's decision on a promotion that is AWAITING_APPROVAL and audits {@code promotion.approved}
+     * or {@code promotion.rejected}; the status stays AWAITING_APPROVAL until {@link #finishPromotion}. The same
+     * approver repeating the same decision gets the promotion back unchanged. Refusals (a REJECTED audit row, no
+     * change): not awaiting approval, e.g. already decided (INVALID_STATE); a rejection without a reason
+     * (INVALID_REQUEST); an approver who is not a principal with the {@code approver} role (FORBIDDEN); four-eyes:
+     * the approver triggered the retraining that produced the version, or requested the promotion (FORBIDDEN).
+     */
+    public PromotionRecord decide(String promotionKey, String approver, Decision decision, String reason) {
+        requireText(promotionKey, "promotion key");
+        requireText(approver, "approver");
+        Objects.requireNonNull(decision, "decision");
+        String action = decision == Decision.APPROVED ? "promotion.approved" : "promotion.rejected";
+        return tx.inTransaction(em -> {
+            PromotionRow p = requirePromotion(em, promotionKey, approver, action);
+            PromotionRecord record = promotionRecord(em, p);
+            String model = record.modelName();
+            int version = record.version();
+            if (p.decision != null) {
+                if (p.decision == decision && approver.equals(p.decidedBy)) {
+                    return record;
+                }
+                throw refused(em, approver, action, model, version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        "Promotion " + promotionKey + " is not awaiting approval: " + p.decidedBy + " already "
+                                + p.decision.name().toLowerCase(Locale.ROOT) + " it at " + p.decidedAt
+                                + ". A decision is final; to ask again, start a new promotion."));
+            }
+            if (p.status != PromotionStatus.AWAITING_APPROVAL) {
+                throw refused(em, approver, action, model, version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        "Promotion " + promotionKey + " is not awaiting approval: "
+                                + (p.status == PromotionStatus.RUNNING
+                                        ? "its stages are still running; decide once it asks for an approval."
+                                        : "it finished as " + p.status + " at " + p.finishedAt + "; start a new promotion to try again.")));
+            }
+            if (decision == Decision.REJECTED && (reason == null || reason.isBlank())) {
+                throw refused(em, approver, action, model, version, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
+                        "Rejecting promotion " + promotionKey + " needs a reason, so that the requester knows what to fix; pass one."));
+            }
+            PrincipalRow principal = principalByName(em, approver, LockModeType.NONE).orElse(null);
+            if (principal == null || !principal.roleSet().contains(PrincipalRole.APPROVER)) {
+                throw refused(em, approver, action, model, version, promotionKey, new TrellisException(ErrorCode.FORBIDDEN,
+                        approver + " may not decide on promotion " + promotionKey + ": "
+                                + (principal == null ? approver + " is not a known principal"
+                                        : approver + " holds " + (principal.roles.length == 0 ? "no roles" : "only " + String.join(", ", principal.roles)))
+                                + ", and deciding needs the " + PrincipalRole.APPROVER.dbValue()
+                                + " role. Ask an admin to grant it, or ask an approver to decide."));
+            }
+            TrainingRunRow run = em.find(TrainingRunRow.class, em.find(ModelVersionRow.class, p.modelVersionId).trainingRunId);
+            if (approver.equals(run.triggeredBy) || approver.equals(p.requestedBy)) {
+                String role = approver.equals(run.triggeredBy)
+                        ? "triggered the retraining (" + run.runKey + ") that produced " + model + " v" + version
+                        : "requested this promotion";
+                throw refused(em, approver, action, model, version, promotionKey, new TrellisException(ErrorCode.FORBIDDEN,
+                        approver + " may not decide on promotion " + promotionKey + " (four-eyes rule): " + approver + " " + role
+                                + ". Another approver must decide."));
+            }
+            p.decision = decision;
+            p.decidedBy = approver;
+            p.decisionReason = reason;
+            p.decidedAt = now();
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("promotionKey", promotionKey);
+            details.put("decision", decision.name());
+            details.put("reason", reason);
+            audit(em, approver, action, AuditOutcome.SUCCESS, model, version, promotionKey,
+                    approver + " " + decision.name().toLowerCase(Locale.ROOT) + " the promotion of " + model + " v" + version
+                            + " to " + record.targetEnvironment() + (reason == null || reason.isBlank() ? "" : ": " + reason), details);
+            return promotionRecord(em, p);
+        });
+    }
+
+    /**
+     * Makes the promotion's version live in {@code environment}: closes the previous live pointer there (and the
+     * version's candidate pointer, if it has one there) and opens a live pointer tagged with the promotion key.
+     * Audits {@code environment.deployed} with the previous and new versions. When the version is already live
+     * there, returns that pointer and changes nothing. Refusals (REJECTED audit row): an unknown promotion or
+     * environment, or one off the promotion's path (INVALID_REQUEST); a finished or rejected promotion, the
+     * model's last environment without an approval, or an environment whose predecessor the version has not been
+     * live in (INVALID_STATE).
+     */
+    public DeploymentRecord deploy(String promotionKey, String environment, String actor) {
+        requireText(promotionKey, "promotion key");
+        requireText(environment, "environment name");
+        requireText(actor, "actor");
+        String action = "environment.deployed";
+        return tx.inTransaction(em -> {
+            PromotionRow p = requirePromotion(em, promotionKey, actor, action);
+            // Pointer moves of one model are serialized on its row, as in movePointer and rollback.
+            ModelRow model = em.find(ModelRow.class, p.modelId, LockModeType.PESSIMISTIC_WRITE);
+            ModelVersionRow v = em.find(ModelVersionRow.class, p.modelVersionId);
+            List<EnvironmentRow> environments = environmentRows(em, model.id);
+            EnvironmentRow target = em.find(EnvironmentRow.class, p.targetEnvironmentId);
+            EnvironmentRow env = environment(environments, environment).orElseThrow(() ->
+                    refused(em, actor, action, model.name, v.version, promotionKey, unknownEnvironment(model.name, environment, environments)));
+            DeploymentRow live = openPointer(em, env.id, DeploymentRole.LIVE.dbValue()).orElse(null);
+            if (live != null && live.modelVersionId.equals(v.id)) {
+                return deploymentRecord(em, model.name, live, env);
+            }
+            if (!p.status.isActive()) {
+                throw refused(em, actor, action, model.name, v.version, promotionKey, finished(p));
+            }
+            if (env.ordinal == 0 || env.ordinal > target.ordinal) {
+                throw refused(em, actor, action, model.name, v.version, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
+                        "Promotion " + promotionKey + " does not deploy to " + env.name + "; it deploys " + model.name + " v"
+                                + v.version + " to " + stagesOf(environments, target.ordinal) + ", in that order."));
+            }
+            if (p.decision == Decision.REJECTED) {
+                throw refused(em, actor, action, model.name, v.version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        "Promotion " + promotionKey + " was rejected by " + p.decidedBy + " (" + p.decisionReason
+                                + "), so it deploys nothing; finish it as REJECTED."));
+            }
+            boolean last = env.ordinal == environments.get(environments.size() - 1).ordinal;
+            if (last && p.decision != Decision.APPROVED) {
+                throw refused(em, actor, action, model.name, v.version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        model.name + " v" + v.version + " cannot be deployed to " + env.name + " before an approver approves promotion "
+                                + promotionKey + " (it is " + p.status + "). Ask an approver other than the requester and the"
+                                + " person who triggered the retraining to approve it."));
+            }
+            Optional<EnvironmentRow> below = environmentBelow(environments, env);
+            if (env.ordinal >= 2 && below.isPresent() && !wasLive(em, v.id, below.get().id) && !wasLive(em, v.id, env.id)) {
+                throw refused(em, actor, action, model.name, v.version, promotionKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        model.name + " v" + v.version + " cannot go live in " + env.name + " before it has been live in "
+                                + below.get().name + "; deploy it to " + below.get().name + " first."));
+            }
+            Instant now = now();
+            Integer previous = null;
+            if (live != null) {
+                live.validTo = now;
+                previous = versionNumber(em, live.modelVersionId);
+            }
+            openPointer(em, env.id, DeploymentRole.CANDIDATE.dbValue())
+                    .filter(c -> c.modelVersionId.equals(v.id))
+                    .ifPresent(c -> c.validTo = now);
+            // Close the old pointers before inserting the new one: Hibernate would otherwise flush the insert first.
+            em.flush();
+            DeploymentRow row = new DeploymentRow(env.id, v.id, DeploymentRole.LIVE, now, actor, "promotion " + promotionKey, promotionKey);
+            em.persist(row);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("promotionKey", promotionKey);
+            details.put("environment", env.name);
+            details.put("fromVersion", previous);
+            details.put("toVersion", v.version);
+            audit(em, actor, action, AuditOutcome.SUCCESS, model.name, v.version, promotionKey,
+                    model.name + " v" + v.version + " is now live in " + env.name
+                            + (previous == null ? " (nothing was live before)" : " (was v" + previous + ")"), details);
+            return deploymentRecord(em, model.name, row, env);
+        });
+    }
+
+    /**
+     * Finishes an active promotion with a final {@code status} and audits {@code promotion.<status>} (DEPLOYED:
+     * SUCCESS; GATE_FAILED, REJECTED, EXPIRED: REJECTED; FAILED: FAILURE). A finished promotion is returned
+     * unchanged: the first finish wins. DEPLOYED needs the version live in the target environment (INVALID_STATE).
+     *
+     * @param message why it ended (stored and audited), or null
+     */
+    public PromotionRecord finishPromotion(String promotionKey, PromotionStatus status, String message, String actor) {
+        requireText(promotionKey, "promotion key");
+        requireText(actor, "actor");
+        Objects.requireNonNull(status, "status");
+        if (status.isActive()) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "Cannot finish promotion " + promotionKey + " with status "
+                    + status + "; pass DEPLOYED, GATE_FAILED, REJECTED, EXPIRED or FAILED.");
+        }
+        String action = "promotion." + status.name().toLowerCase(Locale.ROOT);
+        return tx.inTransaction(em -> {
+            PromotionRow p = requirePromotion(em, promotionKey, actor, action);
+            PromotionRecord record = promotionRecord(em, p);
+            if (!p.status.isActive()) {
+                return record;
+            }
+            if (status == PromotionStatus.DEPLOYED && openPointer(em, p.targetEnvironmentId, DeploymentRole.LIVE.dbValue())
+                    .filter(d -> d.modelVersionId.equals(p.modelVersionId)).isEmpty()) {
+                throw refused(em, actor, action, record.modelName(), record.version(), promotionKey, new TrellisException(
+                        ErrorCode.INVALID_STATE, "Promotion " + promotionKey + " cannot finish as DEPLOYED: " + record.modelName()
+                                + " v" + record.version() + " is not live in " + record.targetEnvironment() + ". Deploy it there first."));
+            }
+            p.status = status;
+            p.finishedAt = now();
+            p.message = message;
+            AuditOutcome outcome = switch (status) {
+                case DEPLOYED -> AuditOutcome.SUCCESS;
+                case FAILED -> AuditOutcome.FAILURE;
+                default -> AuditOutcome.REJECTED;
+            };
+            String text = "Promotion of " + record.modelName() + " v" + record.version() + " to " + record.targetEnvironment() + " "
+                    + switch (status) {
+                        case DEPLOYED -> "completed";
+                        case GATE_FAILED -> "stopped: the version failed its gates";
+                        case REJECTED -> "stopped: it was rejected";
+                        case EXPIRED -> "expired: nobody decided in time";
+                        default -> "failed";
+                    } + (message == null ? "" : ": " + message);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("promotionKey", promotionKey);
+            details.put("status", status.name());
+            audit(em, actor, action, outcome, record.modelName(), record.version(), promotionKey, text, details);
+            return promotionRecord(em, p);
+        });
+    }
+
+    /**
+     * Puts back a version that was live in {@code environment} before: {@code toVersion}, or when null the one
+     * live right before the current one. Closes the current live pointer and opens a new one (history is never
+     * rewritten) and audits {@code environment.rolled_back}. Safe to repeat: when {@code toVersion} is already
+     * live, or (with {@code toVersion} null) the current pointer is this actor's rollback with this reason, the
+     * current pointer is returned unchanged. Refusals (REJECTED audit row): no reason (INVALID_REQUEST); nothing
+     * live, no earlier version, or a version never live there (INVALID_STATE).
+     */
+    public DeploymentRecord rollback(String modelName, String environment, Integer toVersion, String actor, String reason) {
+        requireText(modelName, "model name");
+        requireText(environment, "environment name");
+        requireText(actor, "actor");
+        String action = "environment.rolled_back";
+        return tx.inTransaction(em -> {
+            ModelRow model = modelByName(em, modelName, LockModeType.PESSIMISTIC_WRITE).orElseThrow(() ->
+                    refused(em, actor, action, modelName, toVersion, null, unknownModel(em, modelName)));
+            List<EnvironmentRow> environments = environmentRows(em, model.id);
+            EnvironmentRow env = environment(environments, environment).orElseThrow(() ->
+                    refused(em, actor, action, modelName, toVersion, null, unknownEnvironment(modelName, environment, environments)));
+            if (reason == null || reason.isBlank()) {
+                throw refused(em, actor, action, modelName, toVersion, null, new TrellisException(ErrorCode.INVALID_REQUEST,
+                        "Rolling back " + modelName + " in " + environment + " needs a reason (what is wrong with the live version); pass one."));
+            }
+            DeploymentRow current = openPointer(em, env.id, DeploymentRole.LIVE.dbValue()).orElseThrow(() ->
+                    refused(em, actor, action, modelName, toVersion, null, new TrellisException(ErrorCode.INVALID_STATE,
+                            "Nothing is live in " + environment + " for model " + modelName
+                                    + ", so there is nothing to roll back. Promote a version there instead.")));
+            int currentVersion = versionNumber(em, current.modelVersionId);
+            List<DeploymentRow> history = liveRows(em, env.id);
+            ModelVersionRow restore;
+            if (toVersion == null) {
+                if (actor.equals(current.deployedBy) && reason.equals(current.reason) && isRollback(em, current.id)) {
+                    return deploymentRecord(em, model.name, current, env);
+                }
+                int at = history.indexOf(current);
+                DeploymentRow previous = null;
+                for (int i = at - 1; i >= 0 && previous == null; i--) {
+                    if (!history.get(i).modelVersionId.equals(current.modelVersionId)) {
+                        previous = history.get(i);
+                    }
+                }
+                if (previous == null) {
+                    throw refused(em, actor, action, modelName, currentVersion, null, new TrellisException(ErrorCode.INVALID_STATE,
+                            modelName + " v" + currentVersion + " is the only version that has been live in " + environment
+                                    + ", so there is no previous version to roll back to. Promote another version instead."));
+                }
+                restore = em.find(ModelVersionRow.class, previous.modelVersionId);
+            } else {
+                if (toVersion == currentVersion) {
+                    return deploymentRecord(em, model.name, current, env);
+                }
+                restore = versionRow(em, model.id, toVersion).orElseThrow(() ->
+                        refused(em, actor, action, modelName, toVersion, null, unknownVersion(em, model, toVersion)));
+                if (history.stream().noneMatch(d -> d.modelVersionId.equals(restore.id))) {
+                    throw refused(em, actor, action, modelName, toVersion, null, new TrellisException(ErrorCode.INVALID_STATE,
+                            modelName + " v" + toVersion + " has never been live in " + environment + ", so a rollback cannot restore it"
+                                    + " (versions live there so far: " + history.stream().map(d -> "v" + versionNumber(em, d.modelVersionId))
+                                    .distinct().collect(Collectors.joining(", ")) + "). Promote it instead."));
+                }
+            }
+            Instant now = now();
+            current.validTo = now;
+            em.flush();
+            DeploymentRow row = new DeploymentRow(env.id, restore.id, DeploymentRole.LIVE, now, actor, reason, null);
+            em.persist(row);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("environment", environment);
+            details.put("fromVersion", currentVersion);
+            details.put("toVersion", restore.version);
+            details.put("deploymentId", row.id);
+            audit(em, actor, action, AuditOutcome.SUCCESS, model.name, restore.version, null,
+                    actor + " rolled " + model.name + " in " + environment + " back from v" + currentVersion + " to v" + restore.version
+                            + ": " + reason, details);
+            return deploymentRecord(em, model.name, row, env);
+        });
+    }
+
+    /** The open live pointer of {@code environment}, if any. */
+    public Optional<DeploymentRecord> live(String modelName, String environment) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            EnvironmentRow env = requireEnvironment(em, model, environment);
+            return openPointer(em, env.id, DeploymentRole.LIVE.dbValue()).map(d -> deploymentRecord(em, model.name, d, env));
+        });
+    }
+
+    /** Every live pointer {@code environment} has had, oldest first; the last is open while something is live. */
+    public List<DeploymentRecord> liveHistory(String modelName, String environment) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            EnvironmentRow env = requireEnvironment(em, model, environment);
+            return liveRows(em, env.id).stream().map(d -> deploymentRecord(em, model.name, d, env)).toList();
+        });
+    }
+
+    /** The version live in {@code environment} as a champion to compare with, if one is live there. */
+    public Optional<ChampionRecord> liveChampion(String modelName, String environment) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            EnvironmentRow env = requireEnvironment(em, model, environment);
+            return openPointer(em, env.id, DeploymentRole.LIVE.dbValue()).map(d -> {
+                ModelVersionRow v = em.find(ModelVersionRow.class, d.modelVersionId);
+                return new ChampionRecord(v.version, v.artifactUri, v.artifactSha256, v.artifactBytes, env.name, DeploymentRole.LIVE);
+            });
+        });
+    }
+
+    /** What a promotion needs to know about a version: see {@link ModelVersionContext}. */
+    public ModelVersionContext versionContext(String modelName, int version) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            ModelVersionRow v = versionRow(em, model.id, version).orElseThrow(() -> unknownVersion(em, model, version));
+            TrainingRunRow run = em.find(TrainingRunRow.class, v.trainingRunId);
+            Boolean validationPassed = em.createQuery("select r.passed from ValidationReportRow r where r.trainingRunId = :r", Boolean.class)
+                    .setParameter("r", run.id).getResultStream().findFirst().orElse(null);
+            DatasetVersionRecord features = em.createQuery("select d from LineageEdgeRow e join DatasetVersionRow d on d.id = e.fromId"
+                            + " where e.fromKind = :ds and e.toKind = :tr and e.toId = :run and e.relation = :rel order by e.id desc",
+                            DatasetVersionRow.class)
+                    .setParameter("ds", LineageEdgeRow.DATASET_VERSION)
+                    .setParameter("tr", LineageEdgeRow.TRAINING_RUN)
+                    .setParameter("run", run.id)
+                    .setParameter("rel", FEATURES_RELATION)
+                    .setMaxResults(1).getResultStream().findFirst().map(DatasetVersionRow::toRecord).orElse(null);
+            List<String> environments = environmentRows(em, model.id).stream().map(e -> e.name).toList();
+            return new ModelVersionContext(model.name, v.version, v.status, v.algorithm, v.metrics, v.artifactUri, v.artifactSha256,
+                    v.artifactBytes, run.runKey, run.triggeredBy, validationPassed, features, environments);
         });
     }
 
@@ -527,11 +1118,8 @@ public final class Registry {
             ModelRow model = modelByName(em, modelName, LockModeType.PESSIMISTIC_WRITE).orElseThrow(() ->
                     auditedFailure(em, actor, action, modelName, version, runKey, unknownModel(em, modelName)));
             List<EnvironmentRow> environments = environmentRows(em, model.id);
-            EnvironmentRow env = environments.stream().filter(e -> e.name.equals(environmentName)).findFirst().orElseThrow(() ->
-                    auditedFailure(em, actor, action, modelName, version, runKey, new TrellisException(ErrorCode.INVALID_REQUEST,
-                            "Model " + modelName + " has no environment '" + environmentName + "'; its environments are "
-                                    + environments.stream().map(e -> e.name).collect(Collectors.joining(", "))
-                                    + ". Use one of those, or add it to the spec's environments and apply the spec.")));
+            EnvironmentRow env = environment(environments, environmentName).orElseThrow(() ->
+                    auditedFailure(em, actor, action, modelName, version, runKey, unknownEnvironment(modelName, environmentName, environments)));
             ModelVersionRow target = versionRow(em, model.id, version).orElseThrow(() ->
                     auditedFailure(em, actor, action, modelName, version, runKey, unknownVersion(em, model, version)));
             if (target.status != ModelVersionStatus.REGISTERED) {
@@ -542,6 +1130,14 @@ public final class Registry {
             DeploymentRow open = openPointer(em, env.id, roleName).orElse(null);
             if (open != null && open.modelVersionId.equals(target.id)) {
                 return deploymentRecord(em, model.name, open, env);
+            }
+            // The deployments trigger enforces this too; checking first gives an audited, readable refusal.
+            Optional<EnvironmentRow> below = environmentBelow(environments, env);
+            if (role == DeploymentRole.LIVE && env.ordinal >= 2 && below.isPresent()
+                    && !wasLive(em, target.id, below.get().id) && !wasLive(em, target.id, env.id)) {
+                throw auditedFailure(em, actor, action, modelName, version, runKey, new TrellisException(ErrorCode.INVALID_STATE,
+                        modelName + " v" + version + " cannot go live in " + environmentName + " before it has been live in "
+                                + below.get().name + "; promote it through " + below.get().name + " first."));
             }
             Instant now = now();
             Integer previous = null;
@@ -587,6 +1183,137 @@ public final class Registry {
         details.put("errorCode", failure.code().name());
         audit(em, actor, action, AuditOutcome.FAILURE, modelName, modelVersion, runKey, failure.getMessage(), details);
         return new Transactions.AuditedFailure(failure);
+    }
+
+    /** Writes a REJECTED audit row for a refused request; {@link Transactions} commits it before rethrowing the error. */
+    private static Transactions.AuditedFailure refused(EntityManager em, String actor, String action, String modelName,
+                                                       Integer modelVersion, String key, TrellisException refusal) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("errorCode", refusal.code().name());
+        if (key != null) {
+            details.put("key", key);
+        }
+        audit(em, actor, action, AuditOutcome.REJECTED, modelName, modelVersion, key, refusal.getMessage(), details);
+        return new Transactions.AuditedFailure(refusal);
+    }
+
+    private static boolean violates(Throwable e, String constraint) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ConstraintViolationException cv && constraint.equals(cv.getConstraintName())) {
+                return true;
+            }
+            if (t.getMessage() != null && t.getMessage().contains("\"" + constraint + "\"")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static TrellisException promotionConflict(EntityManager em, PromotionRow other, String modelName, String environment) {
+        return new TrellisException(ErrorCode.PROMOTION_CONFLICT, "Promotion " + other.promotionKey + " of " + modelName + " v"
+                + versionNumber(em, other.modelVersionId) + " to " + environment + " is still " + other.status + " (requested by "
+                + other.requestedBy + " at " + other.startedAt + "), and a model has one active promotion per environment."
+                + " Wait for it to finish, or cancel it, then promote again.");
+    }
+
+    private static TrellisException finished(PromotionRow p) {
+        return new TrellisException(ErrorCode.INVALID_STATE, "Promotion " + p.promotionKey + " finished as " + p.status + " at "
+                + p.finishedAt + ", so it can no longer change; start a new promotion to try again.");
+    }
+
+    /** The environments a promotion to the one of {@code targetOrdinal} deploys to, in order. */
+    private static String stagesOf(List<EnvironmentRow> environments, int targetOrdinal) {
+        return environments.stream().filter(e -> e.ordinal > 0 && e.ordinal <= targetOrdinal).map(e -> e.name)
+                .collect(Collectors.joining(", "));
+    }
+
+    private static Optional<EnvironmentRow> environment(List<EnvironmentRow> environments, String name) {
+        return environments.stream().filter(e -> e.name.equals(name)).findFirst();
+    }
+
+    private static Optional<EnvironmentRow> environmentBelow(List<EnvironmentRow> environments, EnvironmentRow env) {
+        return environments.stream().filter(e -> e.ordinal < env.ordinal).max(Comparator.comparingInt(e -> e.ordinal));
+    }
+
+    private static TrellisException unknownEnvironment(String modelName, String environment, List<EnvironmentRow> environments) {
+        return new TrellisException(ErrorCode.INVALID_REQUEST, "Model " + modelName + " has no environment '" + environment
+                + "'; its environments are " + environments.stream().map(e -> e.name).collect(Collectors.joining(", "))
+                + ". Use one of those, or add it to the spec's environments and apply the spec.");
+    }
+
+    private static EnvironmentRow requireEnvironment(EntityManager em, ModelRow model, String environment) {
+        List<EnvironmentRow> environments = environmentRows(em, model.id);
+        return environment(environments, environment).orElseThrow(() -> unknownEnvironment(model.name, environment, environments));
+    }
+
+    /** Every live pointer row of the environment, oldest first. */
+    private static List<DeploymentRow> liveRows(EntityManager em, Long environmentId) {
+        return em.createQuery("from DeploymentRow d where d.environmentId = :e and d.role = :r order by d.validFrom, d.id",
+                        DeploymentRow.class)
+                .setParameter("e", environmentId).setParameter("r", DeploymentRole.LIVE.dbValue()).getResultList();
+    }
+
+    private static boolean wasLive(EntityManager em, Long modelVersionId, Long environmentId) {
+        return !em.createQuery("select d.id from DeploymentRow d where d.environmentId = :e and d.modelVersionId = :v and d.role = :r",
+                        Long.class)
+                .setParameter("e", environmentId).setParameter("v", modelVersionId).setParameter("r", DeploymentRole.LIVE.dbValue())
+                .setMaxResults(1).getResultList().isEmpty();
+    }
+
+    private static int versionNumber(EntityManager em, Long modelVersionId) {
+        return em.find(ModelVersionRow.class, modelVersionId).version;
+    }
+
+    /** Whether the pointer was opened by {@link #rollback} (its audit row names it). */
+    private static boolean isRollback(EntityManager em, Long deploymentId) {
+        Number count = (Number) em.createNativeQuery("select count(*) from audit_log where action = 'environment.rolled_back'"
+                        + " and outcome = 'SUCCESS' and details ->> 'deploymentId' = ?1")
+                .setParameter(1, String.valueOf(deploymentId)).getSingleResult();
+        return count.longValue() > 0;
+    }
+
+    private static Optional<PrincipalRow> principalByName(EntityManager em, String name, LockModeType lock) {
+        return em.createQuery("from PrincipalRow p where p.name = :n", PrincipalRow.class)
+                .setParameter("n", name).setLockMode(lock).getResultStream().findFirst();
+    }
+
+    private static List<String> roleNames(Set<PrincipalRole> roles) {
+        return roles.stream().sorted().map(PrincipalRole::dbValue).toList();
+    }
+
+    private static Optional<PromotionRow> promotionByKey(EntityManager em, String promotionKey, LockModeType lock) {
+        return em.createQuery("from PromotionRow p where p.promotionKey = :k", PromotionRow.class)
+                .setParameter("k", promotionKey).setLockMode(lock).getResultStream().findFirst();
+    }
+
+    private static Optional<PromotionRow> activePromotion(EntityManager em, Long modelId, Long environmentId) {
+        return em.createQuery("from PromotionRow p where p.modelId = :m and p.targetEnvironmentId = :e and p.status in :active",
+                        PromotionRow.class)
+                .setParameter("m", modelId).setParameter("e", environmentId)
+                .setParameter("active", List.of(PromotionStatus.RUNNING, PromotionStatus.AWAITING_APPROVAL))
+                .getResultStream().findFirst();
+    }
+
+    /** The promotion, locked for update; an unknown key is refused with a REJECTED audit row. */
+    private static PromotionRow requirePromotion(EntityManager em, String promotionKey, String actor, String action) {
+        return promotionByKey(em, promotionKey, LockModeType.PESSIMISTIC_WRITE).orElseThrow(() ->
+                refused(em, actor, action, null, null, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
+                        "No promotion '" + promotionKey + "' is recorded; open it with openPromotion first, or check the key.")));
+    }
+
+    private static PromotionRecord promotionRecord(EntityManager em, PromotionRow p) {
+        return p.toRecord(modelName(em, p.modelId), versionNumber(em, p.modelVersionId),
+                em.find(EnvironmentRow.class, p.targetEnvironmentId).name);
+    }
+
+    /** The map as it reads back from a JSONB column, so that a repeated report compares equal to the stored one. */
+    private static Map<String, Object> normalizedJson(Map<String, Object> value) {
+        try {
+            return JSON.readValue(JSON.writeValueAsString(value), new TypeReference<LinkedHashMap<String, Object>>() { });
+        } catch (JsonProcessingException e) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "The stage report cannot be stored as JSON: "
+                    + e.getOriginalMessage() + "; pass only maps, lists, strings, numbers and booleans.", e);
+        }
     }
 
     private static Map<String, Object> withoutNullValues(Map<String, Object> details) {

@@ -1,7 +1,7 @@
 /**
  * The PostgreSQL metadata store of Trellis: models and their specs, environments, dataset versions,
  * training runs, validation reports, model versions, lineage, deployment pointers and the append-only
- * audit log.
+ * audit log, principals and their roles, and staged promotions (dev -> staging -> production) with their approvals.
  *
  * <p>Public API: {@link io.trellis.metadata.MetadataStore} (open it with a
  * {@link io.trellis.metadata.DatabaseConfig}; it runs the Flyway migrations of {@code trellis-migrations}

@@ -358,6 +358,7 @@ class RegistryTest {
                 .extracting(ChampionRecord::version, ChampionRecord::environment, ChampionRecord::role)
                 .containsExactly(1, "dev", DeploymentRole.LIVE);
 
+        registry.markLive("champ-model", 3, "staging", "alice", "soaked");
         registry.markLive("champ-model", 3, "production", "alice", "approved");
         ChampionRecord champion = registry.findChampion("champ-model").orElseThrow();
         assertThat(champion.version()).isEqualTo(3);

@@ -1,0 +1,7 @@
+package io.trellis.metadata;
+
+/** An approver's verdict on a promotion. */
+public enum Decision {
+    APPROVED,
+    REJECTED
+}
