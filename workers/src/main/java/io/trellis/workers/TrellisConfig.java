@@ -30,7 +30,8 @@ public record TrellisConfig(
         String temporalNamespace,
         String sparkMaster,
         int sparkConcurrency,
-        String codeVersion) {
+        String codeVersion,
+        String embeddedApprover) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -49,6 +50,7 @@ public record TrellisConfig(
         m.put("trellis.spark.master", new String[] {"local[*]", "Spark master for the in-process session"});
         m.put("trellis.spark.concurrency", new String[] {"1", "Spark steps one worker runs at once (the trellis-spark task queue)"});
         m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
+        m.put("trellis.embedded.approver", new String[] {"embedded-approver", "Embedded mode only: the second identity that approves production in `trellis local`"});
         return m;
     }
 
@@ -80,7 +82,8 @@ public record TrellisConfig(
                 in.get("trellis.temporal.namespace").orElse("default"),
                 in.get("trellis.spark.master").orElse("local[*]"),
                 in.integer("trellis.spark.concurrency", 1),
-                in.get("trellis.code.version").orElseGet(CodeVersion::detect));
+                in.get("trellis.code.version").orElseGet(CodeVersion::detect),
+                in.get("trellis.embedded.approver").orElse("embedded-approver"));
     }
 
     /** Never prints the password. */
@@ -90,7 +93,8 @@ public record TrellisConfig(
                 + ", jdbcUrl=" + jdbcUrl.orElse("(embedded)") + ", dbUser=" + dbUser + ", dbPassword=" + (dbPassword.isEmpty() ? "(empty)" : "****")
                 + ", dbPoolSize=" + dbPoolSize + ", temporalAddress=" + temporalAddress.orElse("(embedded)")
                 + ", temporalNamespace=" + temporalNamespace + ", sparkMaster=" + sparkMaster
-                + ", sparkConcurrency=" + sparkConcurrency + ", codeVersion=" + codeVersion + "]";
+                + ", sparkConcurrency=" + sparkConcurrency + ", codeVersion=" + codeVersion
+                + ", embeddedApprover=" + embeddedApprover + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

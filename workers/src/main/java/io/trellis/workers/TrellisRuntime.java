@@ -7,7 +7,9 @@ import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
+import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
@@ -143,9 +145,11 @@ public final class TrellisRuntime implements AutoCloseable {
             return;
         }
         WorkerFactory factory = WorkerFactory.newInstance(client());
-        TrellisWorkers.register(factory,
-                new RegistryActivitiesImpl(registry(), config.codeVersion()),
-                sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
+        TrellisWorkers.register(factory, new TrellisWorkers.Activities(
+                        new RegistryActivitiesImpl(registry(), config.codeVersion()),
+                        new PromotionActivitiesImpl(registry(), artifactStore()),
+                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
+                        new ScoringActivitiesImpl(spark(), lake(), artifactStore())),
                 config.sparkConcurrency());
         factory.start();
         workers = factory;

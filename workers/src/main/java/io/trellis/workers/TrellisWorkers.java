@@ -6,24 +6,31 @@ import io.temporal.worker.WorkerOptions;
 import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.RegistryActivities;
 import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.promotion.PromotionActivities;
+import io.trellis.workflows.promotion.PromotionWorkflowImpl;
+import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
 
 /**
- * The worker topology: workflows and light activities on {@link TaskQueues#ORCHESTRATION}; Spark steps on
- * {@link TaskQueues#SPARK}, capped at {@code sparkConcurrency} at once per worker process so heavy jobs
- * queue instead of starving the shared Spark session.
+ * The worker topology: workflows and light activities (PostgreSQL, artifact checks) on
+ * {@link TaskQueues#ORCHESTRATION}; Spark steps on {@link TaskQueues#SPARK}, capped at {@code sparkConcurrency}
+ * at once per worker process so heavy jobs queue instead of starving the shared Spark session.
  */
 public final class TrellisWorkers {
     private TrellisWorkers() {}
 
-    public static void register(WorkerFactory factory, RegistryActivities registry, SparkActivities spark, int sparkConcurrency) {
+    /** The activity implementations one worker process serves. */
+    public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
+                             ScoringActivities scoring) {}
+
+    public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
-        orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class);
-        orchestration.registerActivitiesImplementations(registry);
+        orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class);
+        orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
                 .build());
-        heavy.registerActivitiesImplementations(spark);
+        heavy.registerActivitiesImplementations(activities.spark(), activities.scoring());
     }
 }

@@ -62,12 +62,7 @@ public final class FeatureJob {
             cols.add(col(key));
         }
         cols.add(col(spec.label()).cast("double").as(FeatureTable.LABEL));
-        for (String c : spec.features().numeric()) {
-            cols.add(col(c).cast("double").as(c));
-        }
-        for (String c : spec.features().categorical()) {
-            cols.add(coalesce(col(c).cast("string"), lit(FeatureTable.MISSING)).as(c));
-        }
+        cols.addAll(featureColumns(spec));
         List<Column> hashed = new ArrayList<>();
         if (key != null) {
             hashed.add(col(key));
@@ -79,6 +74,32 @@ public final class FeatureJob {
         cols.add(when(bucket.lt(Math.round(spec.split().holdoutFraction() * SPLIT_BUCKETS)), FeatureTable.HOLDOUT)
                 .otherwise(FeatureTable.TRAIN).as(FeatureTable.SPLIT));
         return source.where(col(spec.label()).isNotNull()).select(cols.toArray(Column[]::new));
+    }
+
+    /**
+     * The rows a saved model scores (lazy): the key (if any) and every feature prepared exactly as for training,
+     * without label or split, keeping rows whose label is unknown (the ones worth predicting).
+     */
+    public static Dataset<Row> inferenceFeatures(ModelSpec spec, Dataset<Row> source) {
+        List<Column> cols = new ArrayList<>();
+        String key = spec.source().keyColumn();
+        if (key != null) {
+            cols.add(col(key));
+        }
+        cols.addAll(featureColumns(spec));
+        return source.select(cols.toArray(Column[]::new));
+    }
+
+    /** Numeric features as DOUBLE (nulls kept for the pipeline's Imputer), categorical ones as STRING with nulls as {@value FeatureTable#MISSING}. */
+    private static List<Column> featureColumns(ModelSpec spec) {
+        List<Column> cols = new ArrayList<>();
+        for (String c : spec.features().numeric()) {
+            cols.add(col(c).cast("double").as(c));
+        }
+        for (String c : spec.features().categorical()) {
+            cols.add(coalesce(col(c).cast("string"), lit(FeatureTable.MISSING)).as(c));
+        }
+        return cols;
     }
 
     private static FeatureReport report(SparkSession spark, String path, long version, boolean committed) {

@@ -5,8 +5,11 @@ import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
 import io.trellis.spark.sample.SampleDataOptions;
 import io.trellis.workers.LocalRetrain;
+import io.trellis.workers.PromotionRunner;
 import io.trellis.workers.RetrainRunner;
 import io.trellis.workers.TrellisRuntime;
+import io.trellis.workflows.promotion.PromotionStatus;
+import io.trellis.workflows.retrain.RunStatus;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -17,7 +20,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "local", mixinStandardHelpOptions = true,
         description = {"The main job on the embedded stack: starts PostgreSQL, the Temporal test server, Spark local and the",
                 "local lake under ./trellis-data, generates the sample churn data if missing, registers the sample",
-                "model and runs one full retraining lifecycle, then prints the summary."})
+                "model and runs one full retraining lifecycle, then carries the new version through staging (gates,",
+                "shadow run) to production (gates, approval by a second configured identity) and prints the environments."})
 final class LocalCommand implements Callable<Integer> {
     @ParentCommand
     TrellisCli root;
@@ -37,6 +41,9 @@ final class LocalCommand implements Callable<Integer> {
     @Option(names = "--spec", description = "Model spec to retrain instead of the shipped sample (its source table must exist).")
     Path spec;
 
+    @Option(names = "--no-promotion", description = "Stop after the retrain (the version stays the dev candidate).")
+    boolean noPromotion;
+
     @Option(names = "--as", description = "Identity recorded in the audit trail (default: $TRELLIS_USER or the OS user).")
     String actor = TrellisCli.defaultActor();
 
@@ -48,9 +55,13 @@ final class LocalCommand implements Callable<Integer> {
             System.out.println("Trellis embedded stack: home " + runtime.config().home() + ", lake " + runtime.config().lakeRoot());
             SampleDataOptions sample = new SampleDataOptions(runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE),
                     rows, days, seed, driftFromDay, 1.0);
-            RetrainRunner.Outcome outcome = new LocalRetrain(runtime, System.out)
-                    .run(model, yaml, spec == null ? sample : null, actor);
-            return TrellisCli.exitCode(outcome);
+            LocalRetrain local = new LocalRetrain(runtime, System.out);
+            RetrainRunner.Outcome outcome = local.run(model, yaml, spec == null ? sample : null, actor);
+            if (outcome.status() != RunStatus.SUCCEEDED || noPromotion || !runtime.embeddedTemporal()) {
+                return TrellisCli.exitCode(outcome);
+            }
+            PromotionRunner.Outcome promoted = local.promoteToProduction(model, outcome.result().version(), actor);
+            return promoted.status() == PromotionStatus.DEPLOYED ? TrellisCli.EXIT_OK : TrellisCli.EXIT_RUN_FAILED;
         }
     }
 }

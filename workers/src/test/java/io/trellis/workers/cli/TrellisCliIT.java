@@ -60,7 +60,10 @@ class TrellisCliIT {
         assertThat(exit).as(out + stderr).isEqualTo(TrellisCli.EXIT_OK);
         assertThat(out).contains("Sample data: 2,000 rows in 2 daily batches", "Model customer-churn registered",
                 "Started retrain/customer-churn/", "[4/8] train", "SUCCEEDED", "candidate v1", "Gates",
-                "Lineage of customer-churn v1", "carol", "retrain.succeeded");
+                "Lineage of customer-churn v1", "carol", "retrain.succeeded",
+                "Started promote/customer-churn/v1/production/", "stage staging", "shadow:", "stage production",
+                "embedded-approver (approver role) approves", "— DEPLOYED", "Environments of customer-churn",
+                "production  live v1", "staging     live v1");
 
         stdout.reset();
         int audit = TrellisCli.execute("--config", configFile.toString(), "audit", "--model", "customer-churn");
