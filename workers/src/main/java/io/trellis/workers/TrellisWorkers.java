@@ -9,6 +9,7 @@ import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.promotion.PromotionActivities;
 import io.trellis.workflows.promotion.PromotionWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringActivities;
+import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
 
 /**
@@ -25,7 +26,8 @@ public final class TrellisWorkers {
 
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
-        orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class);
+        orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
+                ScoringWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()

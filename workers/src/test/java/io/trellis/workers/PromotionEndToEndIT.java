@@ -20,6 +20,11 @@ import io.trellis.workflows.promotion.ApprovalDecision;
 import io.trellis.workflows.promotion.PromotionRequest;
 import io.trellis.workflows.promotion.PromotionStatus;
 import io.trellis.workflows.promotion.PromotionWorkflow;
+import io.trellis.workflows.promotion.ScoringRequest;
+import io.trellis.workflows.promotion.ScoringRunResult;
+import io.trellis.workflows.promotion.ScoringWorkflow;
+import io.temporal.client.WorkflowOptions;
+import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.promotion.StageReport;
 import io.trellis.workflows.promotion.Verdict;
 import io.trellis.workflows.retrain.RetrainRequest;
@@ -166,5 +171,28 @@ class PromotionEndToEndIT {
 
         PromotionRunner.printEnvironments(registry, MODEL, out);
         assertThat(output.toString(StandardCharsets.UTF_8)).contains("Environments of customer-churn", "production  live v1");
+    }
+
+    @Test
+    @Order(3)
+    void batchScoringUsesTheVersionLiveInTheEnvironmentAtTheRunsStart() {
+        ScoringWorkflow wf = runtime.client().newWorkflowStub(ScoringWorkflow.class, WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.ORCHESTRATION)
+                .setWorkflowId(ScoringWorkflow.workflowId(MODEL, "production", "e2e"))
+                .build());
+        ScoringRunResult result = wf.run(new ScoringRequest(MODEL, "production", "scheduler"));
+
+        assertThat(result.version()).isEqualTo(1);
+        assertThat(result.scoring().windowTo()).isNotNull();
+        List<Row> rows = runtime.spark().read().format("delta")
+                .load(ScoringActivitiesImpl.predictionsTable(runtime.lake(), MODEL, "production"))
+                .groupBy("model_version", "run_key").count().collectAsList();
+        assertThat(rows).singleElement().satisfies(r -> {
+            assertThat(r.getInt(0)).isEqualTo(1);
+            assertThat(r.getString(1)).isEqualTo(result.runKey());
+            assertThat(r.getLong(2)).isEqualTo(result.scoring().rows()).isPositive();
+        });
+        assertThat(registry.auditTrail(new AuditQuery(null, result.runKey(), 10))).singleElement()
+                .satisfies(a -> assertThat(a.action()).isEqualTo("scoring.completed"));
     }
 }

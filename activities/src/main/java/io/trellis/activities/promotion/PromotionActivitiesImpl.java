@@ -3,6 +3,7 @@ package io.trellis.activities.promotion;
 import io.trellis.activities.ActivityErrors;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.metadata.AuditOutcome;
+import io.trellis.metadata.DatasetKind;
 import io.trellis.metadata.Decision;
 import io.trellis.metadata.ModelRecord;
 import io.trellis.metadata.ModelVersionContext;
@@ -16,10 +17,12 @@ import io.trellis.workflows.activities.ChampionRef;
 import io.trellis.workflows.activities.DatasetRef;
 import io.trellis.workflows.promotion.ApprovalDecision;
 import io.trellis.workflows.promotion.ArtifactCheck;
+import io.trellis.workflows.promotion.BatchScoreResult;
 import io.trellis.workflows.promotion.PromotionActivities;
 import io.trellis.workflows.promotion.PromotionContext;
 import io.trellis.workflows.promotion.PromotionRequest;
 import io.trellis.workflows.promotion.PromotionStatus;
+import io.trellis.workflows.promotion.ScoringTarget;
 import io.trellis.workflows.promotion.ShadowResult;
 import io.trellis.workflows.promotion.StageReport;
 import io.trellis.workflows.promotion.Verdict;
@@ -125,6 +128,46 @@ public final class PromotionActivitiesImpl implements PromotionActivities {
     @Override
     public void finish(String promotionKey, PromotionStatus status, String message, String actor) {
         call(() -> registry.finishPromotion(promotionKey, io.trellis.metadata.PromotionStatus.valueOf(status.name()), message, actor));
+    }
+
+    @Override
+    public ScoringTarget scoringTarget(String modelName, String environment) {
+        return call(() -> {
+            ModelRecord model = registry.findModel(modelName).orElseThrow(() -> new TrellisException(ErrorCode.UNKNOWN_MODEL,
+                    "no model named '" + modelName + "' is registered; apply its spec first (trellis models apply)"));
+            ChampionRef live = liveVersion(modelName, environment);
+            if (live == null) {
+                throw new TrellisException(ErrorCode.INVALID_STATE, "nothing is live in " + environment + " for " + modelName
+                        + ", so there is no model to score with; promote a version there first (trellis promote)");
+            }
+            return new ScoringTarget(ModelSpecLoader.parse(model.specYaml(), "registry:" + modelName), live);
+        });
+    }
+
+    @Override
+    public void recordScoring(String runKey, String modelName, String environment, int version, BatchScoreResult result,
+                              String actor) {
+        call(() -> {
+            registry.recordDatasetVersion(result.predictions().tablePath(), result.predictions().version(), result.rows(),
+                    DatasetKind.PREDICTIONS, null);
+            Map<String, Object> details = new LinkedHashMap<>();
+            details.put("environment", environment);
+            details.put("predictionsTable", result.predictions().tablePath());
+            details.put("predictionsVersion", result.predictions().version());
+            details.put("rows", result.rows());
+            details.put("sourceTable", result.sourceTable());
+            details.put("sourceVersion", result.sourceVersion());
+            details.put("windowFrom", result.windowFrom());
+            details.put("windowTo", result.windowTo());
+            boolean recorded = registry.auditTrail(new io.trellis.metadata.AuditQuery(null, runKey, 10)).stream()
+                    .anyMatch(a -> a.action().equals("scoring.completed"));
+            if (!recorded) {
+                registry.recordAudit(actor, "scoring.completed", AuditOutcome.SUCCESS, modelName, version, runKey,
+                        modelName + " v" + version + " scored " + result.rows() + " rows into " + environment + " predictions (Delta version "
+                                + result.predictions().version() + ")", details);
+            }
+            return null;
+        });
     }
 
     static Map<String, Object> stageMap(StageReport report) {

@@ -4,12 +4,16 @@ import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.Lake;
+import io.trellis.spark.scoring.BatchScoringJob;
 import io.trellis.spark.scoring.ScoringModel;
+import io.trellis.spark.scoring.ScoringReport;
 import io.trellis.spark.scoring.ScoringWindow;
 import io.trellis.spark.scoring.ShadowComparisonJob;
 import io.trellis.spark.scoring.ShadowReport;
 import io.trellis.spec.ModelSpec;
 import io.trellis.workflows.activities.DatasetRef;
+import io.trellis.workflows.promotion.BatchScoreRequest;
+import io.trellis.workflows.promotion.BatchScoreResult;
 import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.ShadowRequest;
 import io.trellis.workflows.promotion.ShadowResult;
@@ -34,6 +38,19 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
 
     static ScoringWindow window(ModelSpec spec) {
         return new ScoringWindow(spec.scoring().timeColumn(), spec.scoring().windowDays());
+    }
+
+    @Override
+    public BatchScoreResult batchScore(BatchScoreRequest r) {
+        return runner.run("batch scoring", spark -> {
+            String sourcePath = lake.resolve(r.spec().source().table());
+            DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
+            ScoringModel live = new ScoringModel(r.live().version(), artifacts.fetch(r.live().artifact()).toUri().toString());
+            ScoringReport report = BatchScoringJob.run(spark, r.spec(), source, window(r.spec()), live,
+                    predictionsTable(lake, r.spec().name(), r.environment()), r.runKey());
+            return new BatchScoreResult(new DatasetRef(report.predictionsTable(), report.predictionsVersion(), report.rows()),
+                    report.rows(), report.windowFrom(), report.windowTo(), sourcePath, report.sourceVersion(), report.millis());
+        });
     }
 
     @Override

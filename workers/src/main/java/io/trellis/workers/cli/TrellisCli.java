@@ -28,6 +28,7 @@ import picocli.CommandLine.Option;
                 ApproveCommand.class,
                 RejectCommand.class,
                 RollbackCommand.class,
+                ScoreCommand.class,
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
                 WorkerCommand.class,

@@ -33,4 +33,10 @@ public interface PromotionActivities {
     void deploy(String promotionKey, String environment, String actor);
 
     void finish(String promotionKey, PromotionStatus status, String message, String actor);
+
+    /** The spec and the version live in the environment, for a batch-scoring run; nothing live: INVALID_STATE. */
+    ScoringTarget scoringTarget(String modelName, String environment);
+
+    /** Records the predictions table version a scoring run wrote (a dataset version) and audits the run. */
+    void recordScoring(String runKey, String modelName, String environment, int version, BatchScoreResult result, String actor);
 }

@@ -7,4 +7,7 @@ import io.temporal.activity.ActivityInterface;
 public interface ScoringActivities {
 
     ShadowResult shadowScore(ShadowRequest request);
+
+    /** Scores the latest window with the live version into the environment's predictions table. */
+    BatchScoreResult batchScore(BatchScoreRequest request);
 }

@@ -125,6 +125,21 @@ final class TestingPromotionActivities {
             statuses.put(key, status.name());
             active.values().remove(key);
         }
+
+        @Override
+        public ScoringTarget scoringTarget(String modelName, String environment) {
+            ChampionRef live = liveVersion(modelName, environment);
+            if (live == null) {
+                throw ApplicationFailure.newNonRetryableFailure("nothing is live in " + environment, ErrorCode.INVALID_STATE.name());
+            }
+            return new ScoringTarget(SampleModels.customerChurn(), live);
+        }
+
+        @Override
+        public void recordScoring(String runKey, String modelName, String environment, int version, BatchScoreResult result,
+                                  String actor) {
+            calls.add("recordScoring:" + environment + ":v" + version + ":" + result.rows());
+        }
     }
 
     static final class Spark implements SparkActivities {
@@ -158,6 +173,7 @@ final class TestingPromotionActivities {
 
     static final class Scoring implements ScoringActivities {
         final List<ShadowRequest> requests = new CopyOnWriteArrayList<>();
+        final List<BatchScoreRequest> batchRequests = new CopyOnWriteArrayList<>();
 
         @Override
         public ShadowResult shadowScore(ShadowRequest r) {
@@ -166,6 +182,13 @@ final class TestingPromotionActivities {
             return new ShadowResult(new DatasetRef("/lake/predictions/customer-churn/" + r.environment(), 0, 600), 300,
                     r.candidateVersion(), prod, prod == null ? null : 0.97, prod == null ? null : 0.01,
                     prod == null ? null : 0.02, 1200, prod == null ? null : 1100L);
+        }
+
+        @Override
+        public BatchScoreResult batchScore(BatchScoreRequest r) {
+            batchRequests.add(r);
+            return new BatchScoreResult(new DatasetRef("/lake/predictions/customer-churn/" + r.environment(), 3, 250), 250,
+                    "2025-01-08", "2025-01-10", "/lake/raw/customer_churn", 9, 800);
         }
     }
 
