@@ -9,6 +9,7 @@ import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.promotion.PromotionActivities;
 import io.trellis.workflows.promotion.PromotionWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringActivities;
+import io.trellis.workflows.promotion.RollbackWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
 
@@ -27,7 +28,7 @@ public final class TrellisWorkers {
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
-                ScoringWorkflowImpl.class);
+                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()

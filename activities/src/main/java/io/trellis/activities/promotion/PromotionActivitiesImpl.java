@@ -5,6 +5,7 @@ import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.metadata.AuditOutcome;
 import io.trellis.metadata.DatasetKind;
 import io.trellis.metadata.Decision;
+import io.trellis.metadata.DeploymentRecord;
 import io.trellis.metadata.ModelRecord;
 import io.trellis.metadata.ModelVersionContext;
 import io.trellis.metadata.Registry;
@@ -22,6 +23,8 @@ import io.trellis.workflows.promotion.PromotionActivities;
 import io.trellis.workflows.promotion.PromotionContext;
 import io.trellis.workflows.promotion.PromotionRequest;
 import io.trellis.workflows.promotion.PromotionStatus;
+import io.trellis.workflows.promotion.RollbackRequest;
+import io.trellis.workflows.promotion.RollbackResult;
 import io.trellis.workflows.promotion.ScoringTarget;
 import io.trellis.workflows.promotion.ShadowResult;
 import io.trellis.workflows.promotion.StageReport;
@@ -128,6 +131,17 @@ public final class PromotionActivitiesImpl implements PromotionActivities {
     @Override
     public void finish(String promotionKey, PromotionStatus status, String message, String actor) {
         call(() -> registry.finishPromotion(promotionKey, io.trellis.metadata.PromotionStatus.valueOf(status.name()), message, actor));
+    }
+
+    @Override
+    public RollbackResult rollback(RollbackRequest r) {
+        return call(() -> {
+            DeploymentRecord restored = registry.rollback(r.modelName(), r.environment(), r.toVersion(), r.requestedBy(), r.reason());
+            // The pointer the rollback closed is the one opened just before the restored one (also on a retry).
+            List<DeploymentRecord> history = registry.liveHistory(r.modelName(), r.environment());
+            Integer replaced = history.size() < 2 ? null : history.get(history.size() - 2).version();
+            return new RollbackResult(r.modelName(), r.environment(), restored.version(), replaced);
+        });
     }
 
     @Override

@@ -1,6 +1,14 @@
 package io.trellis.workers.cli;
 
-import io.trellis.metadata.DeploymentRecord;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.trellis.workflows.TaskQueues;
+import io.trellis.workflows.promotion.RollbackRequest;
+import io.trellis.workflows.promotion.RollbackResult;
+import io.trellis.workflows.promotion.RollbackWorkflow;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import io.trellis.workers.PromotionRunner;
 import io.trellis.workers.TrellisRuntime;
 import java.util.concurrent.Callable;
@@ -33,8 +41,18 @@ final class RollbackCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (TrellisRuntime runtime = TrellisRuntime.open(root.config())) {
-            DeploymentRecord live = runtime.registry().rollback(model, environment, toVersion, actor, reason);
-            System.out.println(model + " " + environment + " rolled back: v" + live.version() + " is live again");
+            String id = RollbackWorkflow.workflowId(model, environment,
+                    DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now()));
+            RollbackWorkflow wf = runtime.client().newWorkflowStub(RollbackWorkflow.class, WorkflowOptions.newBuilder()
+                    .setTaskQueue(TaskQueues.ORCHESTRATION).setWorkflowId(id).build());
+            RollbackResult result;
+            try {
+                result = wf.run(new RollbackRequest(model, environment, toVersion, actor, reason));
+            } catch (WorkflowFailedException e) {
+                throw TrellisCli.asTrellisException(e);
+            }
+            System.out.println(model + " " + environment + " rolled back (" + id + "): v" + result.restoredVersion()
+                    + " is live again" + (result.replacedVersion() == null ? "" : ", replacing v" + result.replacedVersion()));
             PromotionRunner.printEnvironments(runtime.registry(), model, System.out);
             return TrellisCli.EXIT_OK;
         }

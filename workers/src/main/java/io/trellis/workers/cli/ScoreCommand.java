@@ -3,9 +3,6 @@ package io.trellis.workers.cli;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
-import io.temporal.failure.ApplicationFailure;
-import io.trellis.spec.ErrorCode;
-import io.trellis.spec.TrellisException;
 import io.trellis.workers.TrellisRuntime;
 import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.promotion.ScoringRequest;
@@ -54,12 +51,7 @@ final class ScoreCommand implements Callable<Integer> {
                         r.scoring().sourceVersion(), r.scoring().predictions().tablePath(), r.scoring().predictions().version());
                 return TrellisCli.EXIT_OK;
             } catch (WorkflowFailedException e) {
-                if (e.getCause() instanceof ApplicationFailure af) {
-                    ErrorCode code = java.util.Arrays.stream(ErrorCode.values()).filter(c -> c.name().equals(af.getType()))
-                            .findFirst().orElse(ErrorCode.TRANSIENT);
-                    throw new TrellisException(code, af.getOriginalMessage());
-                }
-                throw e;
+                throw TrellisCli.asTrellisException(e);
             }
         }
     }

@@ -67,6 +67,16 @@ public final class TrellisCli {
         return EXIT_RUN_FAILED;
     }
 
+    /** A failed workflow as the CLI reports it: its application failure's code and message. */
+    static RuntimeException asTrellisException(io.temporal.client.WorkflowFailedException e) {
+        if (e.getCause() instanceof io.temporal.failure.ApplicationFailure af) {
+            ErrorCode code = java.util.Arrays.stream(ErrorCode.values()).filter(c -> c.name().equals(af.getType()))
+                    .findFirst().orElse(ErrorCode.TRANSIENT);
+            return new TrellisException(code, af.getOriginalMessage());
+        }
+        return e;
+    }
+
     static String defaultActor() {
         String user = System.getenv("TRELLIS_USER");
         if (user == null || user.isBlank()) {

@@ -69,6 +69,23 @@ class TrellisCliIT {
         int audit = TrellisCli.execute("--config", configFile.toString(), "audit", "--model", "customer-churn");
         assertThat(audit).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("model.spec_applied", "model.registered");
+
+        // production has only ever had v1 live: nothing to roll back to, said clearly, audited, nothing changed
+        int rollback = TrellisCli.execute("--config", configFile.toString(), "rollback", "customer-churn", "production",
+                "--reason", "test", "--as", "bob");
+        assertThat(rollback).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("error [INVALID_STATE]");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "environments", "customer-churn")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("production  live v1");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "audit", "--limit", "3")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("environment.rolled_back\\s+REJECTED");
+
+        // batch scoring with the version live in production
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "score", "customer-churn", "production")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("customer-churn v1 scored", "predictions/customer-churn/production");
     }
 
     @Test

@@ -34,6 +34,9 @@ public interface PromotionActivities {
 
     void finish(String promotionKey, PromotionStatus status, String message, String actor);
 
+    /** Restores the previous (or the named) live version; no earlier version: INVALID_STATE. Audited, history kept. */
+    RollbackResult rollback(RollbackRequest request);
+
     /** The spec and the version live in the environment, for a batch-scoring run; nothing live: INVALID_STATE. */
     ScoringTarget scoringTarget(String modelName, String environment);
 

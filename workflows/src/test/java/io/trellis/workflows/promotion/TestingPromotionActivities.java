@@ -116,6 +116,10 @@ final class TestingPromotionActivities {
         @Override
         public void deploy(String key, String environment, String actor) {
             calls.add("deploy:" + environment + ":" + actor);
+            Integer previous = live.get(environment);
+            if (previous != null) {
+                history.computeIfAbsent(environment, e -> new java.util.ArrayDeque<>()).add(previous);
+            }
             live.put(environment, Integer.parseInt(key.replaceAll(".*/v(\\d+)/.*", "$1")));
         }
 
@@ -124,6 +128,22 @@ final class TestingPromotionActivities {
             calls.add("finish:" + status);
             statuses.put(key, status.name());
             active.values().remove(key);
+        }
+
+        final Map<String, java.util.Deque<Integer>> history = new ConcurrentHashMap<>();
+
+        @Override
+        public synchronized RollbackResult rollback(RollbackRequest r) {
+            calls.add("rollback:" + r.environment() + ":" + r.requestedBy());
+            java.util.Deque<Integer> past = history.getOrDefault(r.environment(), new java.util.ArrayDeque<>());
+            Integer current = live.get(r.environment());
+            Integer target = r.toVersion() != null ? r.toVersion() : past.peekLast();
+            if (target == null || (r.toVersion() != null && !past.contains(r.toVersion()))) {
+                throw ApplicationFailure.newNonRetryableFailure("no earlier live version of " + r.modelName() + " in "
+                        + r.environment() + " to roll back to", ErrorCode.INVALID_STATE.name());
+            }
+            live.put(r.environment(), target);
+            return new RollbackResult(r.modelName(), r.environment(), target, current);
         }
 
         @Override
