@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
                 ModelsCommand.class,
                 RetrainCommand.class,
                 PromoteCommand.class,
+                PromotionsCommand.class,
                 ApproveCommand.class,
                 RejectCommand.class,
                 RollbackCommand.class,

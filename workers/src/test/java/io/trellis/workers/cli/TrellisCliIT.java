@@ -86,6 +86,11 @@ class TrellisCliIT {
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "score", "customer-churn", "production")).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("customer-churn v1 scored", "predictions/customer-churn/production");
+
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "promotions", "customer-churn")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("v1 → production  DEPLOYED  requested by carol",
+                "approved by embedded-approver", "staging     gates passed", "production  gates passed");
     }
 
     @Test

@@ -40,7 +40,8 @@ public class ScoringWorkflowImpl implements ScoringWorkflow {
 
     @Override
     public ScoringRunResult run(ScoringRequest request) {
-        String runKey = Workflow.getInfo().getWorkflowId();
+        // A scheduled (cron) scoring keeps one workflow ID across runs; the run ID makes each run's write its own.
+        String runKey = Workflow.getInfo().getWorkflowId() + "#" + Workflow.getInfo().getRunId();
         try {
             ScoringTarget target = registry.scoringTarget(request.modelName(), request.environment());
             BatchScoreResult result = scoring.batchScore(new BatchScoreRequest(runKey, target.spec(), request.environment(),

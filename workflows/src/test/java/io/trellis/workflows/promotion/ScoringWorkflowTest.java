@@ -52,10 +52,31 @@ class ScoringWorkflowTest {
         assertThat(result.version()).isEqualTo(4);
         assertThat(result.scoring().rows()).isEqualTo(250);
         assertThat(scoring.batchRequests).singleElement().satisfies(r -> {
-            assertThat(r.runKey()).isEqualTo("score/customer-churn/production/a");
+            assertThat(r.runKey()).startsWith("score/customer-churn/production/a#");
             assertThat(r.live().version()).isEqualTo(4);
         });
         assertThat(registry.calls).containsExactly("recordScoring:production:v4:250");
+    }
+
+    @Test
+    void aCronScheduleScoresOncePerTickEachRunWithItsOwnKeyAndTheVersionLiveAtThatTick() {
+        registry.live.put("production", 4);
+        ScoringWorkflow scheduled = env.getWorkflowClient().newWorkflowStub(ScoringWorkflow.class, WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.ORCHESTRATION)
+                .setWorkflowId(ScoringWorkflow.scheduleId("customer-churn", "production"))
+                .setCronSchedule("0 * * * *")
+                .build());
+        io.temporal.client.WorkflowClient.start(scheduled::run, new ScoringRequest("customer-churn", "production", "scheduler"));
+
+        env.sleep(java.time.Duration.ofMinutes(150));
+        registry.live.put("production", 5);
+        env.sleep(java.time.Duration.ofHours(1));
+
+        assertThat(scoring.batchRequests).hasSizeGreaterThanOrEqualTo(3);
+        assertThat(scoring.batchRequests).extracting(BatchScoreRequest::runKey).doesNotHaveDuplicates();
+        assertThat(scoring.batchRequests.get(0).live().version()).isEqualTo(4);
+        assertThat(scoring.batchRequests.get(scoring.batchRequests.size() - 1).live().version()).isEqualTo(5);
+        io.temporal.client.WorkflowStub.fromTyped(scheduled).terminate("test over");
     }
 
     @Test
