@@ -48,8 +48,13 @@ public final class Failures {
         return null;
     }
 
-    /** Is this an activity failure whose cause is one of ours? */
-    public static boolean isActivityFailure(Throwable t) {
-        return t instanceof ActivityFailure;
+    /**
+     * The failure a workflow ends with when a step failed: the step's own type and message (not Temporal's
+     * wrapping), so the UI, the CLI and callers see the cause; non-retryable, as the step's retries are spent.
+     */
+    public static ApplicationFailure asWorkflowFailure(ActivityFailure f) {
+        String type = type(f);
+        return ApplicationFailure.newNonRetryableFailureWithCause(message(f),
+                type == null ? ErrorCode.TRANSIENT.name() : type, f);
     }
 }

@@ -1,13 +1,9 @@
 package io.trellis.workflows.promotion;
 
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
-import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
-import io.trellis.spec.ErrorCode;
+import io.trellis.workflows.ActivityPolicies;
 import io.trellis.workflows.Failures;
-import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.ChampionRef;
 import io.trellis.workflows.activities.EvaluateRequest;
 import io.trellis.workflows.activities.EvaluationResult;
@@ -22,35 +18,12 @@ public class PromotionWorkflowImpl implements PromotionWorkflow {
     /** The actor recorded for what the system decides itself (an expiry). */
     static final String SYSTEM_ACTOR = "trellis";
 
-    /* Registry calls are short and must survive a database restart: retried with backoff for ten minutes. */
     private final PromotionActivities registry = Workflow.newActivityStub(PromotionActivities.class,
-            ActivityOptions.newBuilder()
-                    .setTaskQueue(TaskQueues.ORCHESTRATION)
-                    .setStartToCloseTimeout(Duration.ofMinutes(2))
-                    .setScheduleToCloseTimeout(Duration.ofMinutes(10))
-                    .setRetryOptions(RetryOptions.newBuilder()
-                            .setInitialInterval(Duration.ofSeconds(1))
-                            .setBackoffCoefficient(2.0)
-                            .setMaximumInterval(Duration.ofSeconds(30))
-                            .setDoNotRetry(Failures.nonRetryableTypes())
-                            .build())
-                    .build());
-
-    /* Spark steps: liveness from the heartbeat, a few retries for lost executors, none for data or spec errors. */
-    private static final ActivityOptions SPARK = ActivityOptions.newBuilder()
-            .setTaskQueue(TaskQueues.SPARK)
-            .setStartToCloseTimeout(Duration.ofHours(1))
-            .setHeartbeatTimeout(Duration.ofSeconds(30))
-            .setRetryOptions(RetryOptions.newBuilder()
-                    .setInitialInterval(Duration.ofSeconds(5))
-                    .setBackoffCoefficient(2.0)
-                    .setMaximumInterval(Duration.ofMinutes(5))
-                    .setMaximumAttempts(4)
-                    .setDoNotRetry(Failures.nonRetryableTypes())
-                    .build())
-            .build();
-    private final SparkActivities spark = Workflow.newActivityStub(SparkActivities.class, SPARK);
-    private final ScoringActivities scoring = Workflow.newActivityStub(ScoringActivities.class, SPARK);
+            ActivityPolicies.registry(Duration.ofMinutes(2)));
+    private final SparkActivities spark = Workflow.newActivityStub(SparkActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(1)));
+    private final ScoringActivities scoring = Workflow.newActivityStub(ScoringActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(1)));
 
     private String promotionKey;
     private PromotionRequest request;
@@ -78,7 +51,7 @@ public class PromotionWorkflowImpl implements PromotionWorkflow {
             // begin audits its own refusal; nothing was opened
             status = PromotionStatus.FAILED;
             detail = Failures.message(f);
-            throw rethrow(f);
+            throw Failures.asWorkflowFailure(f);
         }
         String lastEnvironment = ctx.spec().environments().get(ctx.spec().environments().size() - 1);
         String liveIn = null;
@@ -136,7 +109,7 @@ public class PromotionWorkflowImpl implements PromotionWorkflow {
                     decision == null ? req.requestedBy() : decision.approver());
         } catch (ActivityFailure f) {
             finish(PromotionStatus.FAILED, liveIn, (stage == null ? "" : stage + ": ") + Failures.message(f), req.requestedBy());
-            throw rethrow(f);
+            throw Failures.asWorkflowFailure(f);
         }
     }
 
@@ -171,10 +144,5 @@ public class PromotionWorkflowImpl implements PromotionWorkflow {
                 liveIn, List.copyOf(stages), decision == null ? null : decision.approver(), message);
     }
 
-    private static ApplicationFailure rethrow(ActivityFailure f) {
-        String type = Failures.type(f);
-        return ApplicationFailure.newNonRetryableFailureWithCause(Failures.message(f),
-                type == null ? ErrorCode.TRANSIENT.name() : type, f);
-    }
 
 }

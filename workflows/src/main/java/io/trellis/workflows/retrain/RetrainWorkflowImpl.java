@@ -1,13 +1,11 @@
 package io.trellis.workflows.retrain;
 
-import io.temporal.activity.ActivityOptions;
-import io.temporal.common.RetryOptions;
 import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
 import io.trellis.spec.ErrorCode;
+import io.trellis.workflows.ActivityPolicies;
 import io.trellis.workflows.Failures;
-import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.EvaluateRequest;
 import io.trellis.workflows.activities.EvaluationResult;
 import io.trellis.workflows.activities.FeatureRequest;
@@ -33,50 +31,16 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
     /** New versions land here as candidates; promotion to the later environments is the promotion lifecycle's job. */
     static final String FIRST_ENVIRONMENT = "dev";
 
-    /*
-     * Metadata writes are short; a Postgres restart must not fail a run, so they retry with backoff for up to
-     * ten minutes. Spec and request problems are not retried: a retry cannot fix them.
-     */
     private final RegistryActivities registry = Workflow.newActivityStub(RegistryActivities.class,
-            ActivityOptions.newBuilder()
-                    .setTaskQueue(TaskQueues.ORCHESTRATION)
-                    .setStartToCloseTimeout(Duration.ofSeconds(30))
-                    .setScheduleToCloseTimeout(Duration.ofMinutes(10))
-                    .setRetryOptions(RetryOptions.newBuilder()
-                            .setInitialInterval(Duration.ofSeconds(1))
-                            .setBackoffCoefficient(2.0)
-                            .setMaximumInterval(Duration.ofSeconds(30))
-                            .setDoNotRetry(Failures.nonRetryableTypes())
-                            .build())
-                    .build());
-
-    private final SparkActivities snapshotSpark = sparkStub(Duration.ofMinutes(30));
-    private final SparkActivities featureSpark = sparkStub(Duration.ofHours(1));
-    private final SparkActivities trainSpark = sparkStub(Duration.ofHours(2));
-    private final SparkActivities evaluateSpark = sparkStub(Duration.ofHours(1));
-
-    /*
-     * Spark steps can run for hours, so liveness comes from the heartbeat (progress every few seconds), not
-     * from the start-to-close bound. The SDK sends heartbeats at most every ~80% of the heartbeat timeout and
-     * learns of a cancellation only then, so 30 s bounds both a dead worker's detection and how long a
-     * cancelled Spark job keeps running. A lost executor or a killed worker is retried a few times with a
-     * growing pause; data and spec errors fail at once.
-     */
-    private static SparkActivities sparkStub(Duration startToClose) {
-        return Workflow.newActivityStub(SparkActivities.class,
-                ActivityOptions.newBuilder()
-                        .setTaskQueue(TaskQueues.SPARK)
-                        .setStartToCloseTimeout(startToClose)
-                        .setHeartbeatTimeout(Duration.ofSeconds(30))
-                        .setRetryOptions(RetryOptions.newBuilder()
-                                .setInitialInterval(Duration.ofSeconds(5))
-                                .setBackoffCoefficient(2.0)
-                                .setMaximumInterval(Duration.ofMinutes(5))
-                                .setMaximumAttempts(4)
-                                .setDoNotRetry(Failures.nonRetryableTypes())
-                                .build())
-                        .build());
-    }
+            ActivityPolicies.registry(Duration.ofSeconds(30)));
+    private final SparkActivities snapshotSpark = Workflow.newActivityStub(SparkActivities.class,
+            ActivityPolicies.spark(Duration.ofMinutes(30)));
+    private final SparkActivities featureSpark = Workflow.newActivityStub(SparkActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(1)));
+    private final SparkActivities trainSpark = Workflow.newActivityStub(SparkActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(2)));
+    private final SparkActivities evaluateSpark = Workflow.newActivityStub(SparkActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(1)));
 
     private String runKey;
     private String modelName;
@@ -103,7 +67,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
             // startRun records its own audit row (the run row may not exist: unknown model).
             status = RunStatus.FAILED;
             detail = Failures.message(f);
-            throw rethrow(f);
+            throw Failures.asWorkflowFailure(f);
         }
 
         SnapshotResult snapshot = step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor,
@@ -174,7 +138,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
             return body.get();
         } catch (ActivityFailure f) {
             finish(RunStatus.FAILED, s, s.label() + " failed: " + Failures.message(f), actor);
-            throw rethrow(f);
+            throw Failures.asWorkflowFailure(f);
         }
     }
 
@@ -186,12 +150,6 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         detail = message;
     }
 
-    /** Fails the workflow with the activity's own type and message, so the UI shows the cause, not a wrapper. */
-    private static ApplicationFailure rethrow(ActivityFailure f) {
-        String type = Failures.type(f);
-        return ApplicationFailure.newNonRetryableFailureWithCause(Failures.message(f),
-                type == null ? ErrorCode.TRANSIENT.name() : type, f);
-    }
 
     static String validationReport(SnapshotResult snapshot) {
         return "data validation failed on " + snapshot.source().tablePath() + " version " + snapshot.source().version()
