@@ -73,9 +73,11 @@ public record ModelSpec(
     /**
      * How versions move through the environments: which need a human approval (default: the last one), how
      * long an approval may wait before the promotion expires, and where a shadow run compares the candidate
-     * with the production model (default: every environment between the first and the last).
+     * with the production model (default: every environment between the first and the last). {@code stageGates}
+     * overrides the model's gates for an environment (e.g. a stricter AUC floor for production).
      */
-    public record Promotion(List<String> approvalRequiredIn, long approvalTimeoutSeconds, List<String> shadowIn) {}
+    public record Promotion(List<String> approvalRequiredIn, long approvalTimeoutSeconds, List<String> shadowIn,
+                            Map<String, Gates> stageGates) {}
 
     /**
      * The window batch scoring and shadow runs read: rows whose {@code timeColumn} lies within

@@ -136,7 +136,7 @@ public final class ModelSpecLoader {
         ModelSpec.Algorithm algorithm = readAlgorithm(object(root, "", "algorithm", true));
         ModelSpec.Split split = readSplit(object(root, "", "split", false));
         ModelSpec.Evaluation evaluation = readEvaluation(object(root, "", "evaluation", false));
-        ModelSpec.Gates gates = readGates(object(root, "", "gates", false));
+        ModelSpec.Gates gates = readGates(object(root, "", "gates", false), "gates.");
         ModelSpec.Quality quality = readQuality(object(root, "", "quality", false));
         List<String> environments = readEnvironments(root);
         ModelSpec.Promotion promotion = readPromotion(object(root, "", "promotion", false), environments);
@@ -227,17 +227,17 @@ public final class ModelSpecLoader {
         return new ModelSpec.Evaluation(metric, threshold);
     }
 
-    private ModelSpec.Gates readGates(ObjectNode node) {
+    private ModelSpec.Gates readGates(ObjectNode node, String path) {
         Map<Metric, Double> minimums = new LinkedHashMap<>();
         Map<Metric, Double> maximums = new LinkedHashMap<>();
         double minImprovement = 0.0;
         if (node != null) {
-            known(node, "gates.", "minimums", "maximums", "minImprovementOverChampion");
-            metricBounds(object(node, "gates.", "minimums", false), "gates.minimums", minimums);
-            metricBounds(object(node, "gates.", "maximums", false), "gates.maximums", maximums);
-            minImprovement = number(node, "gates.", "minImprovementOverChampion", 0.0);
+            known(node, path, "minimums", "maximums", "minImprovementOverChampion");
+            metricBounds(object(node, path, "minimums", false), path + "minimums", minimums);
+            metricBounds(object(node, path, "maximums", false), path + "maximums", maximums);
+            minImprovement = number(node, path, "minImprovementOverChampion", 0.0);
             if (minImprovement < -1 || minImprovement > 1) {
-                problems.add("gates.minImprovementOverChampion: " + minImprovement + " must be between -1 and 1");
+                problems.add(path + "minImprovementOverChampion: " + minImprovement + " must be between -1 and 1");
             }
         }
         return new ModelSpec.Gates(Map.copyOf(minimums), Map.copyOf(maximums), minImprovement);
@@ -347,8 +347,23 @@ public final class ModelSpecLoader {
         List<String> approval = environments.size() > 1 ? List.of(environments.get(environments.size() - 1)) : List.of();
         List<String> shadow = environments.size() > 2 ? List.copyOf(environments.subList(1, environments.size() - 1)) : List.of();
         long timeout = DEFAULT_APPROVAL_TIMEOUT_SECONDS;
+        Map<String, ModelSpec.Gates> stageGates = new LinkedHashMap<>();
         if (node != null) {
-            known(node, "promotion.", "approvalRequiredIn", "approvalTimeout", "shadowIn");
+            known(node, "promotion.", "approvalRequiredIn", "approvalTimeout", "shadowIn", "stageGates");
+            ObjectNode perStage = object(node, "promotion.", "stageGates", false);
+            if (perStage != null) {
+                for (Iterator<Map.Entry<String, JsonNode>> it = perStage.fields(); it.hasNext(); ) {
+                    Map.Entry<String, JsonNode> e = it.next();
+                    if (!environments.contains(e.getKey()) || environments.indexOf(e.getKey()) == 0) {
+                        problems.add("promotion.stageGates." + e.getKey() + ": not an environment a version is promoted to; one of "
+                                + environments.subList(Math.min(1, environments.size()), environments.size()));
+                    } else if (!e.getValue().isObject()) {
+                        problems.add("promotion.stageGates." + e.getKey() + ": must be a mapping like gates");
+                    } else {
+                        stageGates.put(e.getKey(), readGates((ObjectNode) e.getValue(), "promotion.stageGates." + e.getKey() + "."));
+                    }
+                }
+            }
             if (node.has("approvalRequiredIn")) {
                 approval = stageNames(node, "approvalRequiredIn", environments);
             }
@@ -374,7 +389,7 @@ public final class ModelSpecLoader {
                 }
             }
         }
-        return new ModelSpec.Promotion(approval, timeout, shadow);
+        return new ModelSpec.Promotion(approval, timeout, shadow, Map.copyOf(stageGates));
     }
 
     private List<String> stageNames(ObjectNode node, String field, List<String> environments) {

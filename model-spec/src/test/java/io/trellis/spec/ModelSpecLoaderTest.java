@@ -27,7 +27,11 @@ class ModelSpecLoaderTest {
         assertThat(spec.maxNullRate("age")).isEqualTo(0.0);
         assertThat(spec.quality().ranges().get("age")).isEqualTo(new ModelSpec.Range(18.0, 110.0));
         assertThat(spec.referencedColumns()).startsWith("customer_id", "churned").contains("event_date");
-        assertThat(spec.promotion()).isEqualTo(new ModelSpec.Promotion(List.of("production"), 7 * 86400, List.of("staging")));
+        assertThat(spec.promotion().approvalRequiredIn()).containsExactly("production");
+        assertThat(spec.promotion().approvalTimeoutSeconds()).isEqualTo(7 * 86400);
+        assertThat(spec.promotion().shadowIn()).containsExactly("staging");
+        assertThat(spec.promotion().stageGates().get("production").minimums()).containsEntry(Metric.AUC, 0.75);
+        assertThat(spec.promotion().stageGates()).doesNotContainKey("staging");
         assertThat(spec.scoring()).isEqualTo(new ModelSpec.Scoring("event_date", 3));
     }
 
@@ -43,7 +47,10 @@ class ModelSpecLoaderTest {
     @Test
     void promotionAndScoringProblemsAreNamed() {
         assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL
-                + "promotion: {approvalRequiredIn: [dev, prod], approvalTimeout: soon}\nscoring: {windowDays: 3}\n"))
+                + "promotion: {approvalRequiredIn: [dev, prod], approvalTimeout: soon, stageGates: {dev: {}, staging: {minimums: {auc: x}}}}\n"
+                + "scoring: {windowDays: 3}\n"))
+                .hasMessageContaining("promotion.stageGates.dev: not an environment a version is promoted to")
+                .hasMessageContaining("promotion.stageGates.staging.minimums.auc: must be a number")
                 .hasMessageContaining("promotion.approvalRequiredIn[0]: 'dev' is the first environment")
                 .hasMessageContaining("promotion.approvalRequiredIn[1]: 'prod' is not one of the environments [dev, staging, production]")
                 .hasMessageContaining("promotion.approvalTimeout: 'soon' is not a duration")

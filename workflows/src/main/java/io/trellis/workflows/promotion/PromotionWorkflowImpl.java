@@ -64,7 +64,7 @@ public class PromotionWorkflowImpl implements PromotionWorkflow {
                 EvaluationResult evaluation = artifact.matches()
                         ? spark.evaluate(new EvaluateRequest(promotionKey, ctx.spec(), ctx.features(), ctx.artifact(), champion))
                         : null;
-                List<GateResult> gates = StageGates.evaluate(ctx.spec(), ctx.dataValidationPassed(), artifact, evaluation);
+                List<GateResult> gates = StageGates.evaluate(ctx.spec(), env, ctx.dataValidationPassed(), artifact, evaluation);
                 boolean passed = gates.stream().allMatch(GateResult::passed);
 
                 ShadowResult shadow = null;

@@ -20,14 +20,18 @@ public final class StageGates {
         return new GateResult("artifact_checksum", null, check.matches() ? 1.0 : 0.0, 1.0, check.matches(), check.detail());
     }
 
-    /** Data quality, checksum, then the spec's metric gates against the environment's live version (if any). */
-    public static List<GateResult> evaluate(ModelSpec spec, boolean dataValidationPassed, ArtifactCheck artifact,
-                                            EvaluationResult evaluation) {
+    /**
+     * Data quality, checksum, then the environment's metric gates (the spec's {@code promotion.stageGates} for it,
+     * else the model's gates) against the environment's live version, if any.
+     */
+    public static List<GateResult> evaluate(ModelSpec spec, String environment, boolean dataValidationPassed,
+                                            ArtifactCheck artifact, EvaluationResult evaluation) {
         List<GateResult> gates = new ArrayList<>();
         gates.add(dataQuality(dataValidationPassed));
         gates.add(artifactChecksum(artifact));
         if (evaluation != null) {
-            gates.addAll(Gates.evaluate(spec, evaluation.candidate(), evaluation.championVersion(), evaluation.champion()));
+            gates.addAll(Gates.evaluate(spec.promotion().stageGates().getOrDefault(environment, spec.gates()),
+                    spec.evaluation().metric(), evaluation.candidate(), evaluation.championVersion(), evaluation.champion()));
         }
         return List.copyOf(gates);
     }

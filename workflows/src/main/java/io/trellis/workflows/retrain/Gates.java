@@ -11,10 +11,16 @@ import java.util.Map;
 public final class Gates {
     private Gates() {}
 
+    /** The spec's dev gates (those a retrain checks before a version becomes the dev candidate). */
     public static List<GateResult> evaluate(ModelSpec spec, Map<String, Double> candidate, Integer championVersion,
                                             Map<String, Double> champion) {
+        return evaluate(spec.gates(), spec.evaluation().metric(), candidate, championVersion, champion);
+    }
+
+    public static List<GateResult> evaluate(ModelSpec.Gates gates, Metric primary, Map<String, Double> candidate,
+                                            Integer championVersion, Map<String, Double> champion) {
         List<GateResult> results = new ArrayList<>();
-        spec.gates().minimums().entrySet().stream()
+        gates.minimums().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> {
                     Double v = candidate.get(e.getKey().key());
@@ -22,7 +28,7 @@ public final class Gates {
                     results.add(new GateResult("min_" + e.getKey().key(), e.getKey().key(), v, e.getValue(), ok,
                             String.format(Locale.ROOT, "%s %s ≥ %.4f", e.getKey().key(), fmt(v), e.getValue())));
                 });
-        spec.gates().maximums().entrySet().stream()
+        gates.maximums().entrySet().stream()
                 .sorted(Map.Entry.comparingByKey())
                 .forEach(e -> {
                     Double v = candidate.get(e.getKey().key());
@@ -30,8 +36,7 @@ public final class Gates {
                     results.add(new GateResult("max_" + e.getKey().key(), e.getKey().key(), v, e.getValue(), ok,
                             String.format(Locale.ROOT, "%s %s ≤ %.4f", e.getKey().key(), fmt(v), e.getValue())));
                 });
-        Metric primary = spec.evaluation().metric();
-        double margin = spec.gates().minImprovementOverChampion();
+        double margin = gates.minImprovementOverChampion();
         Double cand = candidate.get(primary.key());
         if (champion == null || champion.get(primary.key()) == null) {
             results.add(new GateResult("beats_champion", primary.key(), null, margin, true,

@@ -126,6 +126,18 @@ class PromotionWorkflowTest {
     }
 
     @Test
+    void productionHasItsOwnStricterGatesFromTheSpec() {
+        spark.candidate = Map.of("auc", 0.72, "log_loss", 0.50);
+
+        PromotionResult result = result(start(2, "production"));
+
+        assertThat(result.status()).isEqualTo(PromotionStatus.GATE_FAILED);
+        assertThat(result.liveIn()).isEqualTo("staging");
+        assertThat(result.message()).startsWith("gates failed in production").contains("auc 0.7200 ≥ 0.7500");
+        assertThat(registry.calls).doesNotContain("awaitApproval");
+    }
+
+    @Test
     void theChallengerMustBeatTheLiveVersionOfThatEnvironment() {
         registry.live.put("staging", 1);
         spark.champion = Map.of("auc", 0.90, "log_loss", 0.30);
