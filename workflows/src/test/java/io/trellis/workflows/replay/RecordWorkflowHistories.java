@@ -1,0 +1,25 @@
+package io.trellis.workflows.replay;
+
+import io.trellis.workflows.promotion.PromotionHistories;
+import io.trellis.workflows.retrain.RetrainHistories;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Writes the histories {@link WorkflowReplayTest} replays. Run it only when a workflow change is meant to be
+ * incompatible with running workflows (and then version the change instead, see the README):
+ * {@code mvn -pl workflows test-compile org.codehaus.mojo:exec-maven-plugin:3.5.0:java
+ * -Dexec.classpathScope=test -Dexec.mainClass=io.trellis.workflows.replay.RecordWorkflowHistories}.
+ */
+public final class RecordWorkflowHistories {
+    private RecordWorkflowHistories() {}
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args.length > 0 ? args[0] : "src/test/resources/histories");
+        Files.createDirectories(dir);
+        RetrainHistories.record(dir);
+        PromotionHistories.record(dir);
+        System.out.println("histories written to " + dir.toAbsolutePath());
+        System.exit(0);
+    }
+}
