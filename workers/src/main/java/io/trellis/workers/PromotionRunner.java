@@ -37,6 +37,8 @@ public final class PromotionRunner {
 
     private final TrellisRuntime runtime;
     private final PrintStream out;
+    /** Stage reports already printed, per promotion, so following a promotion again prints only what is new. */
+    private final Map<String, Integer> printedStages = new java.util.HashMap<>();
 
     public PromotionRunner(TrellisRuntime runtime, PrintStream out) {
         this.runtime = runtime;
@@ -66,24 +68,18 @@ public final class PromotionRunner {
     public Outcome follow(PromotionWorkflow wf, Duration limit) {
         WorkflowStub stub = WorkflowStub.fromTyped(wf);
         String key = stub.getExecution().getWorkflowId();
-        int printedStages = 0;
         String lastDetail = "";
         Instant deadline = Instant.now().plus(limit);
         while (Instant.now().isBefore(deadline)) {
             try {
                 PromotionResult result = stub.getResult(1, java.util.concurrent.TimeUnit.SECONDS, PromotionResult.class);
-                for (StageReport s : result.stages().subList(Math.min(printedStages, result.stages().size()), result.stages().size())) {
-                    printStage(s);
-                }
+                printNewStages(key, result.stages());
                 out.println("══ Promotion " + key + " — " + result.status());
                 out.println(result.message());
                 return new Outcome(key, result.status(), result, null, result.message());
             } catch (java.util.concurrent.TimeoutException stillRunning) {
                 PromotionProgress p = wf.progress();
-                for (StageReport s : p.stages().subList(Math.min(printedStages, p.stages().size()), p.stages().size())) {
-                    printStage(s);
-                }
-                printedStages = p.stages().size();
+                printNewStages(key, p.stages());
                 if (p.detail() != null && !p.detail().equals(lastDetail)) {
                     out.println("  " + p.detail());
                     lastDetail = p.detail();
@@ -106,6 +102,14 @@ public final class PromotionRunner {
     public void decide(String promotionKey, ApprovalDecision decision) {
         attach(promotionKey).decide(decision);
         out.println(decision.verdict() + " of " + promotionKey + " recorded for " + decision.approver());
+    }
+
+    private void printNewStages(String key, List<StageReport> stages) {
+        int done = printedStages.getOrDefault(key, 0);
+        for (StageReport s : stages.subList(Math.min(done, stages.size()), stages.size())) {
+            printStage(s);
+        }
+        printedStages.put(key, Math.max(done, stages.size()));
     }
 
     private void printStage(StageReport s) {
