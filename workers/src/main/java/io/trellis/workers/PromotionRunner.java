@@ -18,7 +18,6 @@ import io.trellis.workflows.promotion.PromotionWorkflow;
 import io.trellis.workflows.promotion.StageReport;
 import io.trellis.workflows.retrain.GateResult;
 import java.io.PrintStream;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -29,7 +28,6 @@ import java.util.Map;
 
 /** Starts promotions, follows them to their approval gate or end, sends decisions, prints environments. */
 public final class PromotionRunner {
-    private static final DateTimeFormatter LABEL = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
     /** Where a followed promotion stopped: finished (result set) or waiting for a decision. */
@@ -47,7 +45,7 @@ public final class PromotionRunner {
 
     public PromotionWorkflow start(PromotionRequest request) {
         String id = PromotionWorkflow.workflowId(request.modelName(), request.version(), request.targetEnvironment(),
-                LABEL.format(Clock.systemUTC().instant()));
+                RunLabels.now());
         PromotionWorkflow wf = runtime.client().newWorkflowStub(PromotionWorkflow.class, WorkflowOptions.newBuilder()
                 .setTaskQueue(TaskQueues.ORCHESTRATION)
                 .setWorkflowId(id)

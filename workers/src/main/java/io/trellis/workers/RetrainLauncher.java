@@ -9,14 +9,11 @@ import io.trellis.workflows.retrain.RetrainRequest;
 import io.trellis.workflows.retrain.RetrainWorkflow;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.Map;
 
 /** Starts retrain workflows with IDs an operator can read in the Temporal UI: {@code retrain/<model>/<utc time>-<suffix>}. */
 public final class RetrainLauncher {
-    private static final DateTimeFormatter LABEL = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final WorkflowClient client;
@@ -30,7 +27,7 @@ public final class RetrainLauncher {
     public WorkflowStub start(RetrainRequest request) {
         byte[] suffix = new byte[2];
         RANDOM.nextBytes(suffix);
-        String label = LABEL.format(clock.instant()) + "-" + HexFormat.of().formatHex(suffix);
+        String label = RunLabels.of(clock.instant()) + "-" + HexFormat.of().formatHex(suffix);
         WorkflowOptions options = WorkflowOptions.newBuilder()
                 .setTaskQueue(TaskQueues.ORCHESTRATION)
                 .setWorkflowId(RetrainWorkflow.workflowId(request.modelName(), label))

@@ -7,13 +7,10 @@ import io.temporal.client.WorkflowUpdateException;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.metadata.AuditEntry;
 import io.trellis.metadata.AuditQuery;
-import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.DeploymentRecord;
 import io.trellis.metadata.PrincipalRole;
 import io.trellis.metadata.Registry;
-import io.trellis.metadata.testing.TestingPostgreSqlServer;
 import io.trellis.spark.sample.SampleDataOptions;
-import io.trellis.spark.testing.TestingSpark;
 import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
 import io.trellis.workflows.promotion.ApprovalDecision;
@@ -32,11 +29,8 @@ import io.trellis.workflows.retrain.RunStatus;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
 import org.apache.spark.sql.Row;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -62,15 +56,7 @@ class PromotionEndToEndIT {
 
     @BeforeAll
     void startStack() {
-        TestingSpark.session();
-        Path home = TestingSpark.newLake("promotion-home");
-        DatabaseConfig db = TestingPostgreSqlServer.createDatabase(PromotionEndToEndIT.class);
-        runtime = TrellisRuntime.open(TrellisConfig.load(Optional.empty(), Map.of(
-                "TRELLIS_HOME", home.toString(),
-                "TRELLIS_JDBC_URL", db.jdbcUrl(),
-                "TRELLIS_DB_USER", db.user(),
-                "TRELLIS_DB_PASSWORD", db.password(),
-                "TRELLIS_CODE_VERSION", "git:e2e")));
+        runtime = TrellisRuntime.open(TestingTrellisConfig.forTestClass(PromotionEndToEndIT.class));
         registry = runtime.registry();
         out = new PrintStream(output, true, StandardCharsets.UTF_8);
         promotions = new PromotionRunner(runtime, out);

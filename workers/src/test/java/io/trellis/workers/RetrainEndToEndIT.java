@@ -6,14 +6,11 @@ import static org.assertj.core.api.Assertions.within;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.metadata.AuditEntry;
 import io.trellis.metadata.AuditQuery;
-import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.DeploymentRecord;
 import io.trellis.metadata.LineageChain;
 import io.trellis.metadata.ModelVersionRecord;
 import io.trellis.metadata.Registry;
-import io.trellis.metadata.testing.TestingPostgreSqlServer;
 import io.trellis.spark.DeltaTables;
-import io.trellis.spark.testing.TestingSpark;
 import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
 import io.trellis.spark.sample.SampleDataOptions;
@@ -25,7 +22,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -50,16 +46,7 @@ class RetrainEndToEndIT {
 
     @BeforeAll
     void startStack() {
-        TestingSpark.session();
-        Path home = TestingSpark.newLake("e2e-home");
-        DatabaseConfig db = TestingPostgreSqlServer.createDatabase(RetrainEndToEndIT.class);
-        TrellisConfig config = TrellisConfig.load(Optional.empty(), Map.of(
-                "TRELLIS_HOME", home.toString(),
-                "TRELLIS_JDBC_URL", db.jdbcUrl(),
-                "TRELLIS_DB_USER", db.user(),
-                "TRELLIS_DB_PASSWORD", db.password(),
-                "TRELLIS_CODE_VERSION", "git:e2e"));
-        runtime = TrellisRuntime.open(config, real -> faults = new CrashAfterFeatureCommit(real));
+        runtime = TrellisRuntime.open(TestingTrellisConfig.forTestClass(RetrainEndToEndIT.class), real -> faults = new CrashAfterFeatureCommit(real));
         registry = runtime.registry();
         out = new PrintStream(output, true, StandardCharsets.UTF_8);
         new LocalRetrain(runtime, out).generateSampleData(new SampleDataOptions(

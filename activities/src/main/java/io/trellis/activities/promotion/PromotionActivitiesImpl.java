@@ -2,6 +2,7 @@ package io.trellis.activities.promotion;
 
 import io.trellis.activities.ActivityErrors;
 import io.trellis.activities.artifacts.ArtifactStore;
+import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.metadata.AuditOutcome;
 import io.trellis.metadata.DatasetKind;
 import io.trellis.metadata.Decision;
@@ -86,10 +87,7 @@ public final class PromotionActivitiesImpl implements PromotionActivities {
 
     @Override
     public ChampionRef liveVersion(String modelName, String environment) {
-        return call(() -> registry.liveChampion(modelName, environment)
-                .map(c -> new ChampionRef(c.version(), c.environment(),
-                        new ArtifactRef(c.artifactUri(), c.artifactSha256(), c.artifactBytes() == null ? 0 : c.artifactBytes())))
-                .orElse(null));
+        return call(() -> registry.liveChampion(modelName, environment).map(RegistryActivitiesImpl::championRef).orElse(null));
     }
 
     @Override

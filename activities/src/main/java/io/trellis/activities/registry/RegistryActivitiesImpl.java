@@ -2,6 +2,7 @@ package io.trellis.activities.registry;
 
 import io.trellis.activities.ActivityErrors;
 import io.trellis.metadata.AuditOutcome;
+import io.trellis.metadata.ChampionRecord;
 import io.trellis.metadata.DatasetKind;
 import io.trellis.metadata.DatasetVersionRecord;
 import io.trellis.metadata.ModelRecord;
@@ -56,10 +57,7 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
                 registry.finishRun(start.runKey(), RunStatus.FAILED, START_STEP, e.getMessage(), start.triggeredBy());
                 throw e;
             }
-            ChampionRef champion = registry.findChampion(model.name())
-                    .map(c -> new ChampionRef(c.version(), c.environment(),
-                            new ArtifactRef(c.artifactUri(), c.artifactSha256(), c.artifactBytes() == null ? 0 : c.artifactBytes())))
-                    .orElse(null);
+            ChampionRef champion = registry.findChampion(model.name()).map(RegistryActivitiesImpl::championRef).orElse(null);
             return new ModelDefinition(model.name(), spec, model.specSha256(), champion);
         });
     }
@@ -142,6 +140,12 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
             }
             return registry.finishRun(o.runKey(), RunStatus.valueOf(o.status().name()), o.failedStep(), o.message(), o.actor());
         });
+    }
+
+    /** A registry champion as the workflows see it: version, environment and its artifact. */
+    public static ChampionRef championRef(ChampionRecord c) {
+        return new ChampionRef(c.version(), c.environment(),
+                new ArtifactRef(c.artifactUri(), c.artifactSha256(), c.artifactBytes() == null ? 0 : c.artifactBytes()));
     }
 
     private static <T> T call(Supplier<T> body) {

@@ -6,10 +6,8 @@ import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.promotion.RollbackRequest;
 import io.trellis.workflows.promotion.RollbackResult;
 import io.trellis.workflows.promotion.RollbackWorkflow;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import io.trellis.workers.PromotionRunner;
+import io.trellis.workers.RunLabels;
 import io.trellis.workers.TrellisRuntime;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,8 +39,7 @@ final class RollbackCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         try (TrellisRuntime runtime = TrellisRuntime.open(root.config())) {
-            String id = RollbackWorkflow.workflowId(model, environment,
-                    DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now()));
+            String id = RollbackWorkflow.workflowId(model, environment, RunLabels.now());
             RollbackWorkflow wf = runtime.client().newWorkflowStub(RollbackWorkflow.class, WorkflowOptions.newBuilder()
                     .setTaskQueue(TaskQueues.ORCHESTRATION).setWorkflowId(id).build());
             RollbackResult result;

@@ -5,13 +5,12 @@ import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
+import io.trellis.workers.RunLabels;
 import io.trellis.workers.TrellisRuntime;
 import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.promotion.ScoringRequest;
 import io.trellis.workflows.promotion.ScoringRunResult;
 import io.trellis.workflows.promotion.ScoringWorkflow;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -22,8 +21,6 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "score", mixinStandardHelpOptions = true,
         description = "Batch-score the latest window with the version live in an environment, into its predictions table.")
 final class ScoreCommand implements Callable<Integer> {
-    private static final DateTimeFormatter LABEL = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
-
     @ParentCommand
     TrellisCli root;
 
@@ -66,7 +63,7 @@ final class ScoreCommand implements Callable<Integer> {
                 }
                 return TrellisCli.EXIT_OK;
             }
-            String id = ScoringWorkflow.workflowId(model, environment, LABEL.format(java.time.Instant.now()));
+            String id = ScoringWorkflow.workflowId(model, environment, RunLabels.now());
             ScoringWorkflow wf = runtime.client().newWorkflowStub(ScoringWorkflow.class, WorkflowOptions.newBuilder()
                     .setTaskQueue(TaskQueues.ORCHESTRATION)
                     .setWorkflowId(id)

@@ -2,14 +2,13 @@ package io.trellis.workers.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.trellis.metadata.DatabaseConfig;
-import io.trellis.metadata.testing.TestingPostgreSqlServer;
-import io.trellis.spark.testing.TestingSpark;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import io.trellis.workers.TestingTrellisConfig;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -25,16 +24,13 @@ class TrellisCliIT {
 
     @BeforeAll
     static void config() throws Exception {
-        TestingSpark.session();
-        Path home = TestingSpark.newLake("cli-home");
-        DatabaseConfig db = TestingPostgreSqlServer.createDatabase(TrellisCliIT.class);
-        configFile = home.resolve("trellis.properties");
-        Files.writeString(configFile, String.join("\n",
-                "trellis.home=" + home,
-                "trellis.jdbc.url=" + db.jdbcUrl(),
-                "trellis.db.user=" + db.user(),
-                "trellis.db.password=" + db.password(),
-                ""));
+        Map<String, String> settings = TestingTrellisConfig.settings(TrellisCliIT.class);
+        configFile = Path.of(settings.get("TRELLIS_HOME")).resolve("trellis.properties");
+        StringBuilder properties = new StringBuilder();
+        // The CLI reads the same settings from a file, named trellis.home for TRELLIS_HOME and so on.
+        settings.forEach((env, value) -> properties.append(env.toLowerCase(java.util.Locale.ROOT).replace('_', '.'))
+                .append('=').append(value).append('\n'));
+        Files.writeString(configFile, properties.toString());
     }
 
     @BeforeEach
