@@ -30,6 +30,7 @@ public record TrellisConfig(
         String temporalNamespace,
         String sparkMaster,
         int sparkConcurrency,
+        int stickyTimeoutSeconds,
         String codeVersion,
         String embeddedApprover) {
 
@@ -49,6 +50,7 @@ public record TrellisConfig(
         m.put("trellis.temporal.namespace", new String[] {"default", "Temporal namespace"});
         m.put("trellis.spark.master", new String[] {"local[*]", "Spark master for the in-process session"});
         m.put("trellis.spark.concurrency", new String[] {"1", "Spark steps one worker runs at once (the trellis-spark task queue)"});
+        m.put("trellis.worker.sticky.timeout.seconds", new String[] {"5", "How long a workflow task waits for the worker that has the run cached before any worker may take it; 0 turns sticky execution off (needed when workers restart against the SDK's test server, which never expires a dead worker's sticky queue)"});
         m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
         m.put("trellis.embedded.approver", new String[] {"embedded-approver", "Embedded mode only: the second identity that approves production in `trellis local`"});
         return m;
@@ -82,6 +84,7 @@ public record TrellisConfig(
                 in.get("trellis.temporal.namespace").orElse("default"),
                 in.get("trellis.spark.master").orElse("local[*]"),
                 in.integer("trellis.spark.concurrency", 1),
+                in.nonNegative("trellis.worker.sticky.timeout.seconds", 5),
                 in.get("trellis.code.version").orElseGet(CodeVersion::detect),
                 in.get("trellis.embedded.approver").orElse("embedded-approver"));
     }
@@ -93,7 +96,8 @@ public record TrellisConfig(
                 + ", jdbcUrl=" + jdbcUrl.orElse("(embedded)") + ", dbUser=" + dbUser + ", dbPassword=" + (dbPassword.isEmpty() ? "(empty)" : "****")
                 + ", dbPoolSize=" + dbPoolSize + ", temporalAddress=" + temporalAddress.orElse("(embedded)")
                 + ", temporalNamespace=" + temporalNamespace + ", sparkMaster=" + sparkMaster
-                + ", sparkConcurrency=" + sparkConcurrency + ", codeVersion=" + codeVersion
+                + ", sparkConcurrency=" + sparkConcurrency + ", stickyTimeoutSeconds=" + stickyTimeoutSeconds
+                + ", codeVersion=" + codeVersion
                 + ", embeddedApprover=" + embeddedApprover + "]";
     }
 
@@ -121,18 +125,26 @@ public record TrellisConfig(
         }
 
         int integer(String key, int dflt) {
+            return atLeast(key, dflt, 1, "a positive whole number");
+        }
+
+        int nonNegative(String key, int dflt) {
+            return atLeast(key, dflt, 0, "a whole number, 0 or more");
+        }
+
+        private int atLeast(String key, int dflt, int min, String what) {
             Optional<String> v = get(key);
             if (v.isEmpty()) {
                 return dflt;
             }
             try {
                 int n = Integer.parseInt(v.get());
-                if (n < 1) {
+                if (n < min) {
                     throw new NumberFormatException();
                 }
                 return n;
             } catch (NumberFormatException e) {
-                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be a positive whole number, got '" + v.get() + "'");
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be " + what + ", got '" + v.get() + "'");
             }
         }
     }

@@ -4,7 +4,9 @@ import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import io.temporal.common.interceptors.WorkerInterceptor;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.artifacts.LocalArtifactStore;
 import io.trellis.activities.promotion.PromotionActivitiesImpl;
@@ -19,8 +21,10 @@ import io.trellis.spark.SparkSessions;
 import io.trellis.workers.embedded.EmbeddedPostgresServer;
 import io.trellis.workers.embedded.EmbeddedTemporalServer;
 import io.trellis.workflows.activities.SparkActivities;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
@@ -39,6 +43,7 @@ public final class TrellisRuntime implements AutoCloseable {
 
     private final TrellisConfig config;
     private final UnaryOperator<SparkActivities> sparkActivities;
+    private final List<WorkerInterceptor> interceptors;
     /** Closed last-opened first. */
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
     private final MetadataStore metadata;
@@ -46,9 +51,10 @@ public final class TrellisRuntime implements AutoCloseable {
     private SparkSession spark;
     private WorkerFactory workers;
 
-    private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities) {
+    private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities, List<WorkerInterceptor> interceptors) {
         this.config = config;
         this.sparkActivities = sparkActivities;
+        this.interceptors = List.copyOf(interceptors);
         try {
             DatabaseConfig db;
             if (config.jdbcUrl().isPresent()) {
@@ -68,7 +74,7 @@ public final class TrellisRuntime implements AutoCloseable {
 
     /** Connects to the configured services, starting embedded ones for what is not configured. */
     public static TrellisRuntime open(TrellisConfig config) {
-        return new TrellisRuntime(config, UnaryOperator.identity());
+        return new TrellisRuntime(config, UnaryOperator.identity(), List.of());
     }
 
     /**
@@ -76,7 +82,15 @@ public final class TrellisRuntime implements AutoCloseable {
      * it to inject faults such as a worker dying right after a Delta commit).
      */
     public static TrellisRuntime open(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities) {
-        return new TrellisRuntime(config, sparkActivities);
+        return new TrellisRuntime(config, sparkActivities, List.of());
+    }
+
+    /**
+     * As {@link #open(TrellisConfig)}, with interceptors on every activity and workflow this process's workers
+     * run (the crash tests use one to kill the worker while a chosen activity runs).
+     */
+    public static TrellisRuntime open(TrellisConfig config, List<WorkerInterceptor> interceptors) {
+        return new TrellisRuntime(config, UnaryOperator.identity(), interceptors);
     }
 
     public TrellisConfig config() {
@@ -144,13 +158,15 @@ public final class TrellisRuntime implements AutoCloseable {
         if (workers != null) {
             return;
         }
-        WorkerFactory factory = WorkerFactory.newInstance(client());
+        WorkerFactory factory = WorkerFactory.newInstance(client(), WorkerFactoryOptions.newBuilder()
+                .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+                .build());
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
                         sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore())),
-                config.sparkConcurrency());
+                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
         factory.start();
         workers = factory;
         closeables.push(() -> {

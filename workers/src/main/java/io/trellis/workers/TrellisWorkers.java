@@ -12,6 +12,7 @@ import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.RollbackWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
+import java.time.Duration;
 
 /**
  * The worker topology: workflows and light activities (PostgreSQL, artifact checks) on
@@ -25,8 +26,14 @@ public final class TrellisWorkers {
     public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
                              ScoringActivities scoring) {}
 
-    public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
-        Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
+    /**
+     * Registers both workers. {@code stickyTimeout} is how long a run's next workflow task waits for the worker
+     * that has the run cached; zero turns sticky execution off (every task goes to the shared queue).
+     */
+    public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency, Duration stickyTimeout) {
+        Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION, WorkerOptions.newBuilder()
+                .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
+                .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
