@@ -155,8 +155,20 @@ public final class Registry {
             if (existing.isPresent()) {
                 return existing.get().toRecord(modelName(em, existing.get().modelId));
             }
-            ModelRow model = modelByName(em, modelName, LockModeType.NONE).orElseThrow(() ->
+            // The model row's lock serializes concurrent starts of one model, so the check below cannot race.
+            ModelRow model = modelByName(em, modelName, LockModeType.PESSIMISTIC_WRITE).orElseThrow(() ->
                     auditedFailure(em, triggeredBy, "retrain.started", modelName, null, runKey, unknownModel(em, modelName)));
+            Optional<TrainingRunRow> running = em.createQuery(
+                            "from TrainingRunRow r where r.modelId = :m and r.status = :s order by r.id", TrainingRunRow.class)
+                    .setParameter("m", model.id).setParameter("s", RunStatus.RUNNING)
+                    .setMaxResults(1).getResultStream().findFirst();
+            if (running.isPresent()) {
+                TrainingRunRow other = running.get();
+                throw refused(em, triggeredBy, "retrain.skipped", model.name, null, runKey, new TrellisException(
+                        ErrorCode.RETRAIN_ALREADY_RUNNING, "Model " + model.name + " already has a retrain running: "
+                        + other.runKey + " (triggered by " + other.triggeredBy + " at " + other.startedAt + "); run " + runKey
+                        + " was skipped, since retrains of one model never overlap. Wait for the running one to finish, or cancel it."));
+            }
             TrainingRunRow run = new TrainingRunRow(runKey, model.id, workflowRunId, triggeredBy, reason, specSha256, codeVersion, now());
             em.persist(run);
             Map<String, Object> details = new LinkedHashMap<>();
@@ -166,6 +178,31 @@ public final class Registry {
             audit(em, triggeredBy, "retrain.started", AuditOutcome.SUCCESS, model.name, null, runKey,
                     "Run " + runKey + " of model " + model.name + " started" + (reason == null ? "" : ": " + reason), details);
             return run.toRecord(model.name);
+        });
+    }
+
+    /**
+     * Closes every RUNNING run as FAILED with the given reason (an audit row each) and returns their keys. The
+     * embedded mode calls it at start: its Temporal server kept workflows in memory, so a run still RUNNING then
+     * belonged to a process that is gone and would otherwise block the model's retrains for ever.
+     */
+    public List<String> abandonRunningRuns(String actor, String reason) {
+        requireText(actor, "actor");
+        requireText(reason, "reason");
+        return tx.inTransaction(em -> {
+            List<TrainingRunRow> runs = em.createQuery("from TrainingRunRow r where r.status = :s order by r.id", TrainingRunRow.class)
+                    .setParameter("s", RunStatus.RUNNING).setLockMode(LockModeType.PESSIMISTIC_WRITE).getResultList();
+            List<String> keys = new ArrayList<>();
+            for (TrainingRunRow run : runs) {
+                run.status = RunStatus.FAILED;
+                run.finishedAt = now();
+                run.failureStep = run.currentStep;
+                run.failureMessage = "abandoned: " + reason;
+                audit(em, actor, "retrain.abandoned", AuditOutcome.FAILURE, modelName(em, run.modelId), null, run.runKey,
+                        "Run " + run.runKey + " abandoned: " + reason, new LinkedHashMap<>());
+                keys.add(run.runKey);
+            }
+            return keys;
         });
     }
 

@@ -38,6 +38,8 @@ class ConcurrentRegistrationTest {
         for (int i = 0; i < RUNS; i++) {
             String runKey = "retrain/busy/" + i;
             registry.startRun(runKey, "wf", "busy", "schedule", null, "sha", "c1");
+            // Runs of one model never overlap; a late (retried) registration after its run closed still races others.
+            registry.finishRun(runKey, RunStatus.FAILED, "register", "closed before registering, for the race below", "schedule");
             runKeys.add(runKey);
         }
 

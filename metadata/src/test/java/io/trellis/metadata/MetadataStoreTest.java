@@ -69,6 +69,7 @@ class MetadataStoreTest {
             registry.startRun("retrain/pointer-model/" + i, "wf", "pointer-model", "alice", null, "sha-p", "c1");
             registry.registerModelVersion(new ModelVersionRegistration("retrain/pointer-model/" + i, "lr", "s3://a/" + i,
                     "sha" + i, 10L, Map.of(), Map.of("auc", 0.8), null, null, List.of(), ModelVersionStatus.REGISTERED, "c1", "alice"));
+            registry.finishRun("retrain/pointer-model/" + i, RunStatus.SUCCEEDED, null, null, "alice");
         }
         registry.markCandidate("retrain/pointer-model/1", "pointer-model", 1, "staging", "alice");
 

@@ -92,6 +92,84 @@ class RegistryTest {
     }
 
     @Test
+    void aSecondRunOfAModelIsSkippedWhileOneIsRunningAndAudited() {
+        model("overlap-model");
+        registry.startRun("retrain/overlap-model/a", "wf-a", "overlap-model", "alice", null, "sha", "c1");
+
+        assertThatThrownBy(() -> registry.startRun("retrain/overlap-model/b", "wf-b", "overlap-model", "bob", null, "sha", "c1"))
+                .isInstanceOf(TrellisException.class)
+                .hasMessageContaining("Model overlap-model already has a retrain running: retrain/overlap-model/a (triggered by alice")
+                .hasMessageContaining("run retrain/overlap-model/b was skipped")
+                .extracting(e -> ((TrellisException) e).code()).isEqualTo(ErrorCode.RETRAIN_ALREADY_RUNNING);
+        assertThat(registry.run("retrain/overlap-model/b")).isEmpty();
+        assertThat(registry.auditTrail(AuditQuery.forRun("retrain/overlap-model/b")))
+                .singleElement().satisfies(a -> {
+                    assertThat(a.action()).isEqualTo("retrain.skipped");
+                    assertThat(a.outcome()).isEqualTo(AuditOutcome.REJECTED);
+                    assertThat(a.actor()).isEqualTo("bob");
+                });
+        // A retry of the running run's own start is not an overlap.
+        assertThat(registry.startRun("retrain/overlap-model/a", "wf-a", "overlap-model", "alice", null, "sha", "c1").status())
+                .isEqualTo(RunStatus.RUNNING);
+
+        registry.finishRun("retrain/overlap-model/a", RunStatus.SUCCEEDED, null, null, "alice");
+        assertThat(registry.startRun("retrain/overlap-model/c", "wf-c", "overlap-model", "bob", null, "sha", "c1").status())
+                .isEqualTo(RunStatus.RUNNING);
+        registry.finishRun("retrain/overlap-model/c", RunStatus.FAILED, "train", "test", "bob");
+    }
+
+    @Test
+    void ofManyRunsOfOneModelStartedAtOnceExactlyOneStarts() throws Exception {
+        model("race-model");
+        int racers = 8;
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(racers);
+        try {
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            List<java.util.concurrent.Future<Boolean>> started = new java.util.ArrayList<>();
+            for (int i = 0; i < racers; i++) {
+                String runKey = "retrain/race-model/" + i;
+                started.add(pool.submit(() -> {
+                    go.await();
+                    try {
+                        registry.startRun(runKey, "wf", "race-model", "schedule", null, "sha", "c1");
+                        return true;
+                    } catch (TrellisException e) {
+                        assertThat(e.code()).isEqualTo(ErrorCode.RETRAIN_ALREADY_RUNNING);
+                        return false;
+                    }
+                }));
+            }
+            go.countDown();
+            int winners = 0;
+            for (var f : started) {
+                winners += f.get(60, java.util.concurrent.TimeUnit.SECONDS) ? 1 : 0;
+            }
+            assertThat(winners).isEqualTo(1);
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(registry.auditTrail(AuditQuery.forModel("race-model")))
+                .filteredOn(a -> a.action().equals("retrain.skipped")).hasSize(racers - 1);
+    }
+
+    @Test
+    void abandoningRunningRunsClosesThemAsFailedWithAnAuditRowEach() {
+        model("orphan-model");
+        registry.startRun("retrain/orphan-model/1", "wf", "orphan-model", "alice", null, "sha", "c1");
+
+        List<String> abandoned = registry.abandonRunningRuns("trellis", "its Temporal server is gone");
+
+        assertThat(abandoned).contains("retrain/orphan-model/1");
+        assertThat(registry.run("retrain/orphan-model/1")).hasValueSatisfying(r -> {
+            assertThat(r.status()).isEqualTo(RunStatus.FAILED);
+            assertThat(r.failureMessage()).isEqualTo("abandoned: its Temporal server is gone");
+        });
+        assertThat(registry.auditTrail(AuditQuery.forRun("retrain/orphan-model/1"))).extracting(AuditEntry::action)
+                .containsExactly("retrain.started", "retrain.abandoned");
+        OPEN_RUNS.clear(); // every run other tests left open was closed too
+    }
+
+    @Test
     void startRunForUnknownModelFailsAndAuditsTheFailure() {
         assertThatThrownBy(() -> registry.startRun("retrain/ghost/1", "wf", "ghost", "bob", null, null, null))
                 .isInstanceOf(TrellisException.class)
@@ -383,11 +461,19 @@ class RegistryTest {
         registry.applyModelSpec(name, "name: " + name, "sha-" + name, null, "alice");
     }
 
+    /** Starts a run of the model, closing the model's previous one first (runs of one model never overlap). */
     private static String run(String modelName) {
+        String previous = OPEN_RUNS.get(modelName);
+        if (previous != null) {
+            registry.finishRun(previous, RunStatus.SUCCEEDED, null, null, "schedule");
+        }
         String runKey = "retrain/" + modelName + "/" + RUNS.incrementAndGet();
         registry.startRun(runKey, "wf-" + runKey, modelName, "schedule", null, "sha-" + modelName, "c1");
+        OPEN_RUNS.put(modelName, runKey);
         return runKey;
     }
+
+    private static final java.util.Map<String, String> OPEN_RUNS = new java.util.concurrent.ConcurrentHashMap<>();
 
     private static RegisteredVersion register(String runKey, ModelVersionStatus status) {
         String modelName = registry.run(runKey).orElseThrow().modelName();

@@ -25,6 +25,11 @@ public enum ErrorCode {
     ARTIFACT_CHECKSUM_MISMATCH(false),
     /** Another promotion of the same model to the same environment is still active; wait for it or cancel it. */
     PROMOTION_CONFLICT(false),
+    /**
+     * The model already has a retrain running: retrains of one model never overlap, and one triggered meanwhile
+     * is skipped. Wait for the running one, or cancel it.
+     */
+    RETRAIN_ALREADY_RUNNING(false),
     /** The actor lacks the role the action needs, or the action breaks the four-eyes rule. */
     FORBIDDEN(false),
     /** The action does not fit the current state (already decided, nothing to roll back to...). */

@@ -110,6 +110,12 @@ public final class TrellisRuntime implements AutoCloseable {
         if (client == null) {
             String target;
             if (embeddedTemporal()) {
+                // The embedded server keeps workflows in memory: runs an earlier process left RUNNING are gone.
+                List<String> abandoned = registry().abandonRunningRuns("trellis",
+                        "the embedded Temporal server that ran it stopped with its process");
+                if (!abandoned.isEmpty()) {
+                    log.warn("closed {} run(s) left RUNNING by an earlier embedded process as FAILED: {}", abandoned.size(), abandoned);
+                }
                 EmbeddedTemporalServer server = EmbeddedTemporalServer.start(0);
                 closeables.push(server);
                 target = server.target();

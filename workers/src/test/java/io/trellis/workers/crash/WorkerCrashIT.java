@@ -207,8 +207,10 @@ class WorkerCrashIT {
             assertThat(d.deployedBy()).isEqualTo("bob");
         });
         List<String> actions = registry.auditTrail(new AuditQuery(null, key, 200)).stream().map(AuditEntry::action).toList();
-        assertThat(actions).containsOnlyOnce("promotion.requested", "environment.deployed");
-        assertThat(actions.stream().filter(a -> a.startsWith("promotion.approv")).count()).isEqualTo(1);
+        // Each event exactly once: staging passes and deploys, production passes, waits, is approved and deploys.
+        assertThat(actions).containsExactly("promotion.requested", "promotion.stage_passed", "environment.deployed",
+                "promotion.stage_passed", "promotion.awaiting_approval", "promotion.approved", "environment.deployed",
+                "promotion.deployed");
         stopGracefully(second);
     }
 
