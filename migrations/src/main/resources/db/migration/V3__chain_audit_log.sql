@@ -122,15 +122,21 @@ BEGIN
         END IF;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'trellis_app') THEN
-        EXECUTE format('GRANT CONNECT ON DATABASE %I TO trellis_app', current_database());
+        BEGIN
+            EXECUTE format('GRANT CONNECT ON DATABASE %I TO trellis_app', current_database());
+        EXCEPTION WHEN insufficient_privilege THEN
+            RAISE NOTICE 'CONNECT on database % not granted to trellis_app: % does not own it', current_database(), current_user;
+        END;
         GRANT USAGE ON SCHEMA public TO trellis_app;
         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO trellis_app;
         GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO trellis_app;
         REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_log FROM trellis_app;
         REVOKE ALL ON audit_chain_head FROM trellis_app;
         GRANT SELECT ON audit_chain_head TO trellis_app;
-        REVOKE ALL ON flyway_schema_history FROM trellis_app;
-        GRANT SELECT ON flyway_schema_history TO trellis_app;
+        IF to_regclass('flyway_schema_history') IS NOT NULL THEN
+            REVOKE ALL ON flyway_schema_history FROM trellis_app;
+            GRANT SELECT ON flyway_schema_history TO trellis_app;
+        END IF;
         -- Tables and sequences that later migrations create get the same rights (audit_log's stay as above).
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO trellis_app;
         ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO trellis_app;

@@ -55,7 +55,7 @@ public final class LineageQueries {
                 return out;
             }
         });
-        List<PromotionRecord> promotions = registry.promotions(modelName).stream().filter(p -> p.version() == version).toList();
+        List<PromotionRecord> promotions = registry.promotions(modelName, version);
         return new UpstreamLineage(chain.version(), chain.run(), nodes, promotions, chain.deployments(), chain.history());
     }
 

@@ -638,6 +638,17 @@ public final class Registry {
         });
     }
 
+    /** The promotions of one version of {@code modelName}, oldest first. */
+    public List<PromotionRecord> promotions(String modelName, int version) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            return em.createQuery("select p from PromotionRow p join ModelVersionRow v on v.id = p.modelVersionId"
+                            + " where p.modelId = :m and v.version = :v order by p.startedAt, p.id", PromotionRow.class)
+                    .setParameter("m", model.id).setParameter("v", version).getResultList().stream()
+                    .map(p -> promotionRecord(em, p)).toList();
+        });
+    }
+
     /**
      * Records the report of one stage of an active promotion: {@code stageReport} must name its
      * {@code environment} (one the promotion passes through) and holds whatever the workflow measured there
@@ -1037,6 +1048,16 @@ public final class Registry {
     }
 
     // ---------------------------------------------------------------- lineage and audit
+
+    /** The spec text {@code modelName} had when its hash was {@code specSha256} (what a run recorded), if it was ever applied. */
+    public Optional<String> specYaml(String modelName, String specSha256) {
+        requireText(modelName, "model name");
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            return em.createQuery("select s.specYaml from ModelSpecRow s where s.modelId = :m and s.specSha256 = :sha", String.class)
+                    .setParameter("m", model.id).setParameter("sha", specSha256).getResultStream().findFirst();
+        });
+    }
 
     /** The lineage relation from a model version to the predictions table version it wrote. */
     public static final String SCORED_RELATION = "scored";

@@ -36,8 +36,10 @@ import picocli.CommandLine.Option;
                 AuditCommand.class,
                 LineageCommand.class,
                 ExportCommand.class,
+                ReproduceCommand.class,
                 ConfigCommand.class,
                 BenchRetrainOverheadCommand.class,
+                BenchLineageQueriesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
