@@ -7,6 +7,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
@@ -37,6 +38,11 @@ public final class AuditChain {
     }
 
     private ChainVerification verify(Connection c) throws SQLException {
+        // One snapshot for the head and the rows: a writer commits its row and the head move together, so
+        // rows committed while the walk runs are neither half-seen nor reported as a broken end.
+        try (Statement s = c.createStatement()) {
+            s.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        }
         long headSeq;
         String headHash;
         try (PreparedStatement ps = c.prepareStatement("SELECT last_seq, last_hash FROM audit_chain_head WHERE id = 1");

@@ -158,9 +158,15 @@ class AuditChainTest {
                     }));
                 }
                 start.countDown();
+                // Verification while the writers run sees a consistent chain every time.
+                List<ChainVerification> during = new ArrayList<>();
+                while (futures.stream().anyMatch(f -> !f.isDone())) {
+                    during.add(store.auditChain().verify());
+                }
                 for (Future<?> f : futures) {
                     f.get(120, TimeUnit.SECONDS);
                 }
+                assertThat(during).isNotEmpty().allSatisfy(v -> assertThat(v.intact()).as(v.summary()).isTrue());
             } finally {
                 pool.shutdownNow();
             }
