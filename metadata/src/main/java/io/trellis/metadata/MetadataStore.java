@@ -31,15 +31,29 @@ public final class MetadataStore implements AutoCloseable {
 
     private final EntityManagerFactory emf;
     private final Registry registry;
+    private final AuditChain auditChain;
+    private final LineageQueries lineageQueries;
+    private final Transactions tx;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
-        this.registry = new Registry(new Transactions(emf));
+        this.tx = new Transactions(emf);
+        this.registry = new Registry(tx);
+        this.auditChain = new AuditChain(tx);
+        this.lineageQueries = new LineageQueries(tx, registry);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
     public static MetadataStore open(DatabaseConfig config) {
         migrate(config);
+        return connect(config);
+    }
+
+    /**
+     * Builds the connection pool and validates the entity mappings without migrating: for an application
+     * role that may not change the schema (a member of {@code trellis_app}, see migration V3).
+     */
+    public static MetadataStore connect(DatabaseConfig config) {
         EntityManagerFactory emf = new HibernatePersistenceConfiguration("trellis-metadata")
                 .managedClasses(ENTITIES)
                 .jdbcUrl(config.jdbcUrl())
@@ -64,6 +78,20 @@ public final class MetadataStore implements AutoCloseable {
 
     public Registry registry() {
         return registry;
+    }
+
+    Transactions transactions() {
+        return tx;
+    }
+
+    /** Verification of the audit log's hash chain. */
+    public AuditChain auditChain() {
+        return auditChain;
+    }
+
+    /** Lineage graph queries: upstream of a model version, downstream of a dataset, live at an instant. */
+    public LineageQueries lineageQueries() {
+        return lineageQueries;
     }
 
     @Override

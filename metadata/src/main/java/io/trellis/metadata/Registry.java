@@ -675,6 +675,17 @@ public final class Registry {
         });
     }
 
+    /** The promotions of one version of {@code modelName}, oldest first. */
+    public List<PromotionRecord> promotions(String modelName, int version) {
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            return em.createQuery("select p from PromotionRow p join ModelVersionRow v on v.id = p.modelVersionId"
+                            + " where p.modelId = :m and v.version = :v order by p.startedAt, p.id", PromotionRow.class)
+                    .setParameter("m", model.id).setParameter("v", version).getResultList().stream()
+                    .map(p -> promotionRecord(em, p)).toList();
+        });
+    }
+
     /**
      * Records the report of one stage of an active promotion: {@code stageReport} must name its
      * {@code environment} (one the promotion passes through) and holds whatever the workflow measured there
@@ -1075,6 +1086,41 @@ public final class Registry {
 
     // ---------------------------------------------------------------- lineage and audit
 
+    /** The spec text {@code modelName} had when its hash was {@code specSha256} (what a run recorded), if it was ever applied. */
+    public Optional<String> specYaml(String modelName, String specSha256) {
+        requireText(modelName, "model name");
+        return tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            return em.createQuery("select s.specYaml from ModelSpecRow s where s.modelId = :m and s.specSha256 = :sha", String.class)
+                    .setParameter("m", model.id).setParameter("sha", specSha256).getResultStream().findFirst();
+        });
+    }
+
+    /** The lineage relation from a model version to the predictions table version it wrote. */
+    public static final String SCORED_RELATION = "scored";
+    /** The lineage relation from the dataset version a scoring run read to the predictions it wrote. */
+    public static final String SCORED_FROM_RELATION = "scored_from";
+
+    /**
+     * Records that {@code modelName} v{@code version} wrote the predictions dataset version {@code predictionsDatasetId}
+     * from version {@code sourceVersion} of {@code sourceTable}: an edge from the model version, and one from the
+     * source dataset version when that version is recorded. Safe to repeat.
+     */
+    public void recordScoringLineage(String modelName, int version, long predictionsDatasetId, String sourceTable, long sourceVersion) {
+        requireText(modelName, "model name");
+        tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            ModelVersionRow v = versionRow(em, model.id, version).orElseThrow(() -> unknownVersion(em, model, version));
+            DatasetVersionRow predictions = requireDataset(em, predictionsDatasetId);
+            ensureEdge(em, LineageEdgeRow.MODEL_VERSION, v.id, LineageEdgeRow.DATASET_VERSION, predictions.id, SCORED_RELATION);
+            if (sourceTable != null) {
+                datasetByPath(em, sourceTable, sourceVersion).ifPresent(source -> ensureEdge(em, LineageEdgeRow.DATASET_VERSION, source.id,
+                        LineageEdgeRow.DATASET_VERSION, predictions.id, SCORED_FROM_RELATION));
+            }
+            return null;
+        });
+    }
+
     /**
      * A model version with the run that trained it, the dataset versions that fed the run, the deployment
      * pointers it has held, and the audit entries about it.
@@ -1128,6 +1174,12 @@ public final class Registry {
             if (query.runKey() != null) {
                 jpql.append(" and a.runKey = :run");
             }
+            if (query.from() != null) {
+                jpql.append(" and a.occurredAt >= :from");
+            }
+            if (query.to() != null) {
+                jpql.append(" and a.occurredAt < :to");
+            }
             jpql.append(" order by a.id desc");
             TypedQuery<AuditLogRow> q = em.createQuery(jpql.toString(), AuditLogRow.class).setMaxResults(query.limit());
             if (query.modelName() != null) {
@@ -1135,6 +1187,12 @@ public final class Registry {
             }
             if (query.runKey() != null) {
                 q.setParameter("run", query.runKey());
+            }
+            if (query.from() != null) {
+                q.setParameter("from", query.from());
+            }
+            if (query.to() != null) {
+                q.setParameter("to", query.to());
             }
             List<AuditEntry> entries = new ArrayList<>(q.getResultList().stream().map(AuditLogRow::toEntry).toList());
             Collections.reverse(entries);

@@ -4,10 +4,12 @@ import io.trellis.spec.TrellisException;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.EntityManagerFactory;
 import jakarta.persistence.EntityTransaction;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Set;
 import java.util.function.Function;
 import org.hibernate.JDBCException;
+import org.hibernate.Session;
 
 /**
  * Runs each registry operation in its own transaction.
@@ -37,6 +39,16 @@ final class Transactions {
                 }
             }
         }
+    }
+
+    /** Plain JDBC work (recursive SQL, streaming reads) inside a transaction of its own; never retried. */
+    <T> T inConnection(SqlWork<T> work) {
+        return attempt(em -> em.unwrap(Session.class).doReturningWork(work::run));
+    }
+
+    @FunctionalInterface
+    interface SqlWork<T> {
+        T run(Connection connection) throws SQLException;
     }
 
     private <T> T attempt(Function<EntityManager, T> work) {

@@ -101,6 +101,11 @@ public final class TrellisRuntime implements AutoCloseable {
         return metadata.registry();
     }
 
+    /** The metadata store: audit chain verification, lineage queries, exports. */
+    public MetadataStore metadata() {
+        return metadata;
+    }
+
     public boolean embeddedTemporal() {
         return config.temporalAddress().isEmpty();
     }

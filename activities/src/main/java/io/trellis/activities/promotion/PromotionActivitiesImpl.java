@@ -160,8 +160,9 @@ public final class PromotionActivitiesImpl implements PromotionActivities {
     public void recordScoring(String runKey, String modelName, String environment, int version, BatchScoreResult result,
                               String actor) {
         call(() -> {
-            registry.recordDatasetVersion(result.predictions().tablePath(), result.predictions().version(), result.rows(),
+            var predictions = registry.recordDatasetVersion(result.predictions().tablePath(), result.predictions().version(), result.rows(),
                     DatasetKind.PREDICTIONS, null);
+            registry.recordScoringLineage(modelName, version, predictions.id(), result.sourceTable(), result.sourceVersion());
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("environment", environment);
             details.put("predictionsTable", result.predictions().tablePath());

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 /**
  * The {@code trellis} command. Exit codes scripts can rely on: 0 success; 1 internal error; 2 usage error;
  * 3 bad input (invalid spec, unknown model, missing table, schema mismatch); 4 the run did not succeed
- * (validation or gate failure, or a failed step).
+ * (validation or gate failure, or a failed step); 5 the audit chain is broken ({@code audit verify}).
  */
 @Command(name = "trellis", mixinStandardHelpOptions = true, version = "trellis 0.1.0",
         description = "Durable ML retraining on Temporal, Spark and Delta Lake.",
@@ -35,14 +35,19 @@ import picocli.CommandLine.Option;
                 WorkerCommand.class,
                 AuditCommand.class,
                 LineageCommand.class,
+                ExportCommand.class,
+                ReproduceCommand.class,
                 ConfigCommand.class,
                 BenchRetrainOverheadCommand.class,
+                BenchLineageQueriesCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
     public static final int EXIT_INTERNAL = 1;
     public static final int EXIT_BAD_INPUT = 3;
     public static final int EXIT_RUN_FAILED = 4;
+    /** {@code trellis audit verify} found a broken link in the audit log's hash chain. */
+    public static final int EXIT_CHAIN_BROKEN = 5;
 
     @Option(names = "--config", description = "Properties file with trellis.* settings (env TRELLIS_CONFIG); environment variables override it.")
     Path configFile;

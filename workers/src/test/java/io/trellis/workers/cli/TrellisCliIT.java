@@ -17,6 +17,9 @@ import org.junit.jupiter.api.Test;
 /** The trellis command as a user runs it, in process: the main job, bad input, exit codes. */
 class TrellisCliIT {
     private static Path configFile;
+    private static String jdbcUrl;
+    private static String dbUser;
+    private static String dbPassword;
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private PrintStream originalOut;
@@ -25,6 +28,9 @@ class TrellisCliIT {
     @BeforeAll
     static void config() throws Exception {
         Map<String, String> settings = TestingTrellisConfig.settings(TrellisCliIT.class);
+        jdbcUrl = settings.get("TRELLIS_JDBC_URL");
+        dbUser = settings.get("TRELLIS_DB_USER");
+        dbPassword = settings.get("TRELLIS_DB_PASSWORD");
         configFile = Path.of(settings.get("TRELLIS_HOME")).resolve("trellis.properties");
         StringBuilder properties = new StringBuilder();
         // The CLI reads the same settings from a file, named trellis.home for TRELLIS_HOME and so on.
@@ -49,7 +55,7 @@ class TrellisCliIT {
     }
 
     @Test
-    void localRunsTheWholeLifecycleAndPrintsTheSummary() {
+    void localRunsTheWholeLifecycleAndPrintsTheSummary() throws Exception {
         int exit = TrellisCli.execute("--config", configFile.toString(), "local", "--rows", "2000", "--days", "2", "--as", "carol");
 
         String out = stdout.toString(StandardCharsets.UTF_8);
@@ -82,6 +88,29 @@ class TrellisCliIT {
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "score", "customer-churn", "production")).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("customer-churn v1 scored", "predictions/customer-churn/production");
+
+        // the recorded training re-run from its pinned Delta versions, spec and seed reproduces its metrics
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "reproduce", "customer-churn", "1", "--as", "auditor"))
+                .as(stdout + "" + stderr).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("Reproducing customer-churn v1 from ", "features: identical to the recorded ",
+                "metrics match").containsPattern("auc\\s+recorded 0\\.\\d+\\s+reproduced 0\\.\\d+\\s+diff \\S+\\s+ok");
+        // a recorded metric that the data cannot give is reported, not smoothed over
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(jdbcUrl, dbUser, dbPassword);
+             java.sql.Statement s = c.createStatement()) {
+            s.executeUpdate("UPDATE model_versions SET metrics = jsonb_set(metrics, '{auc}', '0.123') WHERE version = 1");
+        }
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "reproduce", "customer-churn", "1")).isEqualTo(TrellisCli.EXIT_RUN_FAILED);
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("auc\\s+recorded 0\\.123000000000.*MISMATCH").contains("NOT reproduced");
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "reproduce", "no-such-model", "1")).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("error [UNKNOWN_MODEL]");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "audit", "verify")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("audit chain intact");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "audit", "--limit", "5")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("model.reproduced\\s+SUCCESS").containsPattern("model.reproduced\\s+FAILURE");
 
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "promotions", "customer-churn")).isZero();
