@@ -170,6 +170,7 @@ class WorkerCrashIT {
         // Every audit event exactly once, in order; the lineage complete.
         assertThat(registry.auditTrail(new AuditQuery(null, runKey, 100))).extracting(AuditEntry::action)
                 .containsExactly("retrain.started", "data.validated", "model.registered", "environment.candidate_set", "retrain.succeeded");
+        assertThat(runtime.metadata().auditChain().verify().intact()).as("audit hash chain intact").isTrue();
         LineageChain chain = registry.lineage(MODEL, 1);
         assertThat(chain.run().runKey()).isEqualTo(runKey);
         assertThat(chain.inputs()).extracting(i -> i.relation() + "@" + i.dataset().deltaVersion())
@@ -211,6 +212,7 @@ class WorkerCrashIT {
         assertThat(actions).containsExactly("promotion.requested", "promotion.stage_passed", "environment.deployed",
                 "promotion.stage_passed", "promotion.awaiting_approval", "promotion.approved", "environment.deployed",
                 "promotion.deployed");
+        assertThat(runtime.metadata().auditChain().verify().intact()).as("audit hash chain intact").isTrue();
         stopGracefully(second);
     }
 
