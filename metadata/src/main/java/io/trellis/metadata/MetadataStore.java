@@ -31,10 +31,13 @@ public final class MetadataStore implements AutoCloseable {
 
     private final EntityManagerFactory emf;
     private final Registry registry;
+    private final MonitoringStore monitoring;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
-        this.registry = new Registry(new Transactions(emf));
+        Transactions tx = new Transactions(emf);
+        this.registry = new Registry(tx);
+        this.monitoring = new MonitoringStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -64,6 +67,10 @@ public final class MetadataStore implements AutoCloseable {
 
     public Registry registry() {
         return registry;
+    }
+
+    public MonitoringStore monitoring() {
+        return monitoring;
     }
 
     @Override
