@@ -7,6 +7,9 @@ import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.RegistryActivities;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.promotion.PromotionActivities;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.workflows.monitor.MonitorActivities;
+import io.trellis.workflows.monitor.MonitorWorkflowImpl;
 import io.trellis.workflows.promotion.PromotionWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.RollbackWorkflowImpl;
@@ -23,17 +26,17 @@ public final class TrellisWorkers {
 
     /** The activity implementations one worker process serves. */
     public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
-                             ScoringActivities scoring) {}
+                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift) {}
 
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
-                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class);
-        orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
+                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class);
+        orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion(), activities.monitor());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
                 .build());
-        heavy.registerActivitiesImplementations(activities.spark(), activities.scoring());
+        heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
     }
 }

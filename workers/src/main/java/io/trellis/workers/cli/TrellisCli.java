@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
                 RejectCommand.class,
                 RollbackCommand.class,
                 ScoreCommand.class,
+                MonitorCommand.class,
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
                 WorkerCommand.class,
