@@ -38,6 +38,7 @@ import picocli.CommandLine.Option;
                 LineageCommand.class,
                 ConfigCommand.class,
                 BenchRetrainOverheadCommand.class,
+                BenchDriftCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
