@@ -8,7 +8,9 @@ import static org.apache.spark.sql.functions.floor;
 import static org.apache.spark.sql.functions.greatest;
 import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.map_from_arrays;
 import static org.apache.spark.sql.functions.struct;
+import static org.apache.spark.sql.functions.try_element_at;
 import static org.apache.spark.sql.functions.when;
 
 import io.trellis.spark.DatasetVersion;
@@ -30,7 +32,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.feature.Bucketizer;
-import org.apache.spark.ml.functions;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -51,6 +53,9 @@ public final class DriftJob {
     private static final int ROWS_ENTRY = -2;
     private static final int SCORE_ENTRY = -1;
     private static final String LABEL = "__monitor_label";
+    private static final int NULL_BUCKET = -1;
+    /** Stands for every value outside the reference categories once they are indexed (never a category itself). */
+    private static final String UNSEEN = "\u0000unseen";
 
     static {
         for (int i = 0; i < 99; i++) {
@@ -113,7 +118,7 @@ public final class DriftJob {
             if (e.code() != ErrorCode.EMPTY_TABLE) {
                 throw e;
             }
-            return empty(reference, "the window has no rows: " + e.getMessage());
+            return empty("the window has no rows: " + e.getMessage());
         }
         List<String> columns = Arrays.asList(selection.rows().columns());
         List<String> findings = new ArrayList<>();
@@ -127,11 +132,10 @@ public final class DriftJob {
             }
         }
         boolean score = modelPath != null && present.size() == reference.bins().size();
-        ModelSpec scoring = spec;
         if (!columns.contains(spec.label())) {
             findings.add("the label column '" + spec.label() + "' is missing from " + source + ": no performance check");
         }
-        Counts counts = count(selection.rows(), scoring, present, score ? modelPath : null);
+        Counts counts = count(selection.rows(), spec, present, score ? modelPath : null);
         if (counts.rows == 0) {
             findings.add(0, "the window " + bounds(selection) + " of " + source + " has no rows: nothing to compare");
         }
@@ -142,7 +146,7 @@ public final class DriftJob {
         return s.from() == null ? "(whole table)" : "[" + s.from() + ", " + s.to() + "]";
     }
 
-    private static WindowProfile empty(ReferenceProfile reference, String finding) {
+    private static WindowProfile empty(String finding) {
         return new WindowProfile(0, Map.of(), false, new long[SCORE_BINS], new long[SCORE_BINS], new long[SCORE_BINS],
                 null, null, List.of(finding));
     }
@@ -223,35 +227,48 @@ public final class DriftJob {
                     .setOutputCols(numeric.stream().map(b -> b.feature() + "__monitor_bin").toArray(String[]::new))
                     .setSplitsArray(splits).setHandleInvalid("keep").transform(data);
         }
+        // With every categorical feature's categories known (the current pass), all buckets are ints: cheap keys to
+        // hash. The reference pass still has to discover the categories, so it groups on the values as strings.
+        boolean intKeys = bins.stream().noneMatch(b -> !b.numeric() && b.categories().isEmpty());
         List<Column> entries = new ArrayList<>();
         for (int i = 0; i < bins.size(); i++) {
             FeatureBins b = bins.get(i);
-            // Bucketizer passes a null through as null; NaN lands in the extra bucket. Both count as null.
-            Column bucket = b.numeric()
-                    ? coalesce(col(b.feature() + "__monitor_bin").cast("int"), lit(b.fineBins())).cast("string")
-                    : col(b.feature());
-            entries.add(struct(lit(i).as("f"), bucket.as("b")));
+            Column bucket;
+            if (b.numeric()) {
+                // Bucketizer passes a null through as null; NaN lands in the extra bucket. Both count as null.
+                bucket = coalesce(col(b.feature() + "__monitor_bin").cast("int"), lit(b.fineBins()));
+            } else if (intKeys) {
+                List<String> cats = b.categories();
+                Column index = map_from_arrays(array(cats.stream().map(functions::lit).toArray(Column[]::new)),
+                        array(java.util.stream.IntStream.range(0, cats.size()).mapToObj(functions::lit).toArray(Column[]::new)));
+                bucket = coalesce(try_element_at(index, col(b.feature())),
+                        when(col(b.feature()).equalTo(FeatureTable.MISSING), lit(NULL_BUCKET)).otherwise(lit(cats.size())));
+            } else {
+                bucket = col(b.feature());
+            }
+            entries.add(struct(lit(i).as("f"), (intKeys ? bucket : bucket.cast("string")).as("b")));
         }
-        entries.add(struct(lit(ROWS_ENTRY).as("f"), lit("").as("b")));
+        entries.add(struct(lit(ROWS_ENTRY).as("f"), (intKeys ? lit(0) : lit("")).as("b")));
         if (modelPath != null) {
-            Column score = functions.vector_to_array(col(TrainingPipeline.PROBABILITY), "float64").getItem(1);
+            Column score = org.apache.spark.ml.functions.vector_to_array(col(TrainingPipeline.PROBABILITY), "float64").getItem(1);
             Column bin = least(greatest(floor(score.multiply(SCORE_BINS)), lit(0)), lit(SCORE_BINS - 1)).cast("int");
             Column labelClass = labelled
                     ? when(col(LABEL).isNull().or(col(LABEL).isNaN()), 0).when(col(LABEL).geq(0.5), 2).otherwise(1)
                     : lit(0);
-            entries.add(struct(lit(SCORE_ENTRY).as("f"), bin.multiply(3).plus(labelClass).cast("string").as("b")));
+            Column key = bin.multiply(3).plus(labelClass);
+            entries.add(struct(lit(SCORE_ENTRY).as("f"), (intKeys ? key : key.cast("string")).as("b")));
         }
         List<Row> groups = data.select(explode(array(entries.toArray(Column[]::new))).as("e"))
                 .groupBy(col("e.f").as("f"), col("e.b").as("b")).count().collectAsList();
-        Counts counts = new Counts(bins);
+        Counts counts = new Counts();
         for (Row g : groups) {
             int f = g.getInt(0);
-            String b = g.getString(1);
+            Object key = g.get(1);
             long n = g.getLong(2);
             if (f == ROWS_ENTRY) {
                 counts.rows += n;
             } else if (f == SCORE_ENTRY) {
-                int v = Integer.parseInt(b);
+                int v = key instanceof Integer i ? i : Integer.parseInt((String) key);
                 int bin = v / 3;
                 counts.scores[bin] += n;
                 if (v % 3 == 2) {
@@ -262,9 +279,14 @@ public final class DriftJob {
             } else {
                 FeatureBins fb = bins.get(f);
                 if (fb.numeric()) {
-                    counts.numeric.computeIfAbsent(fb.feature(), k -> new long[fb.fineBins() + 1])[Integer.parseInt(b)] += n;
+                    int bucket = key instanceof Integer i ? i : Integer.parseInt((String) key);
+                    counts.numeric.computeIfAbsent(fb.feature(), k -> new long[fb.fineBins() + 1])[bucket] += n;
+                } else if (key instanceof Integer i) {
+                    String value = i == NULL_BUCKET ? FeatureTable.MISSING
+                            : i < fb.categories().size() ? fb.categories().get(i) : UNSEEN;
+                    counts.categorical.computeIfAbsent(fb.feature(), k -> new HashMap<>()).merge(value, n, Long::sum);
                 } else {
-                    counts.categorical.computeIfAbsent(fb.feature(), k -> new HashMap<>()).merge(b, n, Long::sum);
+                    counts.categorical.computeIfAbsent(fb.feature(), k -> new HashMap<>()).merge((String) key, n, Long::sum);
                 }
             }
         }
@@ -279,8 +301,6 @@ public final class DriftJob {
         final long[] negatives = new long[SCORE_BINS];
         final Map<String, long[]> numeric = new HashMap<>();
         final Map<String, Map<String, Long>> categorical = new HashMap<>();
-
-        Counts(List<FeatureBins> bins) {}
 
         WindowProfile profile(List<FeatureBins> bins, boolean scored, String from, String to, List<String> findings) {
             Map<String, WindowProfile.FeatureCounts> features = new LinkedHashMap<>();
