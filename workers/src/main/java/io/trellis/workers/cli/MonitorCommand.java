@@ -3,6 +3,7 @@ package io.trellis.workers.cli;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
+import io.trellis.metadata.MonitoringStore;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
@@ -16,6 +17,8 @@ import io.trellis.workflows.monitor.MonitorRequest;
 import io.trellis.workflows.monitor.MonitorResult;
 import io.trellis.workflows.monitor.MonitorWorkflow;
 import java.io.PrintStream;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -48,6 +51,12 @@ final class MonitorCommand implements Callable<Integer> {
     @Option(names = "--scheduled", description = "Schedule monitoring with the spec's monitoring.schedule.")
     boolean scheduled;
 
+    @Option(names = "--history", description = "Instead of a run, list the model's recent monitoring runs (newest first).")
+    boolean history;
+
+    @Option(names = "--limit", description = "Runs --history lists (default ${DEFAULT-VALUE}).")
+    int limit = 20;
+
     @Override
     public Integer call() {
         try (TrellisRuntime runtime = TrellisRuntime.open(root.config())) {
@@ -55,6 +64,10 @@ final class MonitorCommand implements Callable<Integer> {
                     ErrorCode.UNKNOWN_MODEL, "no model named '" + model + "' is registered; apply its spec first (trellis models apply)"))
                     .specYaml(), "registry:" + model);
             String env = environment == null ? spec.monitoring().environment() : environment;
+            if (history) {
+                printHistory(runtime.monitoring().runs(model, limit), System.out);
+                return TrellisCli.EXIT_OK;
+            }
             String schedule = cron;
             if (scheduled) {
                 schedule = spec.monitoring().schedule();
@@ -128,6 +141,24 @@ final class MonitorCommand implements Callable<Integer> {
             }
         }
         out.println("  report: " + r.reportUri());
+    }
+
+    static void printHistory(List<MonitoringStore.MonitoringRun> runs, PrintStream out) {
+        if (runs.isEmpty()) {
+            out.println("no monitoring runs recorded yet; run trellis monitor MODEL");
+            return;
+        }
+        for (MonitoringStore.MonitoringRun r : runs) {
+            out.printf(Locale.ROOT, "%s  %-10s %-4s %-23s %s%n", r.measuredAt().truncatedTo(ChronoUnit.SECONDS), r.environment(),
+                    r.modelVersion() == null ? "-" : "v" + r.modelVersion(), r.decision(), r.runKey());
+            out.println("    " + r.reason());
+            if (r.retrainRunKey() != null) {
+                out.println("    retrain: " + r.retrainRunKey());
+            }
+            if (r.reportUri() != null) {
+                out.println("    report: " + r.reportUri());
+            }
+        }
     }
 
     private static String fmt(Double v) {

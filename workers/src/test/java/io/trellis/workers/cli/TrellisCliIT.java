@@ -89,6 +89,10 @@ class TrellisCliIT {
         assertThat(monitor).as(stdout.toString(StandardCharsets.UTF_8) + stderr).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("Started monitor/customer-churn/production/",
                 "customer-churn v1 in production: NO_DRIFT", "feature", "PSI", "monthly_charges", "report: file:", "report.html");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "customer-churn", "--history")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("production\\s+v1\\s+NO_DRIFT\\s+monitor/customer-churn/production/")
+                .contains("report: file:");
         assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "no-such-model")).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
         assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("error [UNKNOWN_MODEL]");
 
