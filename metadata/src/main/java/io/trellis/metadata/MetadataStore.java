@@ -33,6 +33,7 @@ public final class MetadataStore implements AutoCloseable {
     private final Registry registry;
     private final AuditChain auditChain;
     private final LineageQueries lineageQueries;
+    private final MonitoringStore monitoring;
     private final Transactions tx;
 
     private MetadataStore(EntityManagerFactory emf) {
@@ -41,6 +42,7 @@ public final class MetadataStore implements AutoCloseable {
         this.registry = new Registry(tx);
         this.auditChain = new AuditChain(tx);
         this.lineageQueries = new LineageQueries(tx, registry);
+        this.monitoring = new MonitoringStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -92,6 +94,10 @@ public final class MetadataStore implements AutoCloseable {
     /** Lineage graph queries: upstream of a model version, downstream of a dataset, live at an instant. */
     public LineageQueries lineageQueries() {
         return lineageQueries;
+    }
+
+    public MonitoringStore monitoring() {
+        return monitoring;
     }
 
     @Override

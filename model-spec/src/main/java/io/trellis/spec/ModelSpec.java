@@ -22,7 +22,8 @@ public record ModelSpec(
         Quality quality,
         List<String> environments,
         Promotion promotion,
-        Scoring scoring) {
+        Scoring scoring,
+        Monitoring monitoring) {
 
     /** The source Delta table, relative to the lake root (e.g. {@code raw/customer_churn}) or an absolute URI. */
     public record Source(String table, String keyColumn) {}
@@ -84,6 +85,18 @@ public record ModelSpec(
      * {@code windowDays} of the table's latest value; no time column means the whole table.
      */
     public record Scoring(String timeColumn, int windowDays) {}
+
+    /**
+     * How the version live in {@code environment} is watched. A numeric feature's Population Stability Index on the
+     * reference deciles (a categorical one's on its categories plus an "unseen" bucket) at or above
+     * {@code psiSignificant} is significant drift, at or above {@code psiModerate} moderate. A retrain starts when at
+     * least {@code minSignificantFeatures} features drift significantly, when the score distribution's PSI reaches
+     * {@code predictionPsi}, or when the live model's AUC on labelled recent rows is more than {@code aucDropMargin}
+     * below its training AUC; never while a retrain of the model runs, nor within {@code retrainCooldownSeconds} of a
+     * retrain that monitoring started. {@code schedule} is a cron expression for scheduled runs, or null.
+     */
+    public record Monitoring(String environment, double psiModerate, double psiSignificant, int minSignificantFeatures,
+                             double predictionPsi, double aucDropMargin, long retrainCooldownSeconds, String schedule) {}
 
     /** Every column the spec reads from the source table. */
     public List<String> referencedColumns() {

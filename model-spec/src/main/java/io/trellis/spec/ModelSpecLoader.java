@@ -92,7 +92,7 @@ public final class ModelSpecLoader {
 
     private ModelSpec read(ObjectNode root) {
         known(root, "", "name", "description", "source", "label", "features", "algorithm", "split",
-                "evaluation", "gates", "quality", "environments", "promotion", "scoring");
+                "evaluation", "gates", "quality", "environments", "promotion", "scoring", "monitoring");
         String name = text(root, "", "name", true);
         if (name != null && !NAME.matcher(name).matches()) {
             problems.add("name: '" + name + "' must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
@@ -141,13 +141,14 @@ public final class ModelSpecLoader {
         List<String> environments = readEnvironments(root);
         ModelSpec.Promotion promotion = readPromotion(object(root, "", "promotion", false), environments);
         ModelSpec.Scoring scoring = readScoring(object(root, "", "scoring", false));
+        ModelSpec.Monitoring monitoring = readMonitoring(object(root, "", "monitoring", false), environments);
 
         if (!problems.isEmpty()) {
             return null;
         }
         return new ModelSpec(name, description, new ModelSpec.Source(table, key), label,
                 new ModelSpec.Features(numeric, categorical), algorithm, split, evaluation, gates, quality, environments,
-                promotion, scoring);
+                promotion, scoring, monitoring);
     }
 
     private ModelSpec.Algorithm readAlgorithm(ObjectNode node) {
@@ -419,6 +420,76 @@ public final class ModelSpecLoader {
             problems.add("scoring.windowDays: needs scoring.timeColumn, the column the window is measured on");
         }
         return new ModelSpec.Scoring(column, (int) days);
+    }
+
+    static final double DEFAULT_PSI_MODERATE = 0.1;
+    static final double DEFAULT_PSI_SIGNIFICANT = 0.2;
+    static final long DEFAULT_RETRAIN_COOLDOWN_SECONDS = 24 * 3600;
+    private static final Pattern CRON = Pattern.compile("(\\S+\\s+){4}\\S+|@(hourly|daily|weekly|monthly|yearly)");
+
+    private ModelSpec.Monitoring readMonitoring(ObjectNode node, List<String> environments) {
+        String environment = environments.isEmpty() ? null : environments.get(environments.size() - 1);
+        double moderate = DEFAULT_PSI_MODERATE;
+        double significant = DEFAULT_PSI_SIGNIFICANT;
+        int minFeatures = 1;
+        double predictionPsi = DEFAULT_PSI_SIGNIFICANT;
+        double aucDrop = 0.05;
+        long cooldown = DEFAULT_RETRAIN_COOLDOWN_SECONDS;
+        String schedule = null;
+        if (node != null) {
+            known(node, "monitoring.", "environment", "psiModerate", "psiSignificant", "minSignificantFeatures",
+                    "predictionPsi", "aucDropMargin", "retrainCooldown", "schedule");
+            String env = text(node, "monitoring.", "environment", false);
+            if (env != null) {
+                if (!environments.contains(env)) {
+                    problems.add("monitoring.environment: '" + env + "' is not one of the environments " + environments);
+                } else {
+                    environment = env;
+                }
+            }
+            moderate = number(node, "monitoring.", "psiModerate", moderate);
+            significant = number(node, "monitoring.", "psiSignificant", significant);
+            if (moderate <= 0 || significant <= 0) {
+                problems.add("monitoring: psiModerate and psiSignificant must be greater than 0");
+            } else if (moderate > significant) {
+                problems.add("monitoring.psiModerate: " + moderate + " must not exceed psiSignificant " + significant);
+            }
+            double k = number(node, "monitoring.", "minSignificantFeatures", minFeatures);
+            if (k < 1 || k != Math.rint(k)) {
+                problems.add("monitoring.minSignificantFeatures: must be a whole number of at least 1, got " + node.get("minSignificantFeatures").asText());
+            } else {
+                minFeatures = (int) k;
+            }
+            predictionPsi = number(node, "monitoring.", "predictionPsi", predictionPsi);
+            if (predictionPsi <= 0) {
+                problems.add("monitoring.predictionPsi: must be greater than 0, got " + predictionPsi);
+            }
+            aucDrop = number(node, "monitoring.", "aucDropMargin", aucDrop);
+            if (aucDrop < 0 || aucDrop > 1) {
+                problems.add("monitoring.aucDropMargin: must be between 0 and 1, got " + aucDrop);
+            }
+            String c = text(node, "monitoring.", "retrainCooldown", false);
+            if (c != null) {
+                java.util.regex.Matcher m = DURATION.matcher(c.trim().toLowerCase(java.util.Locale.ROOT));
+                if (!m.matches()) {
+                    problems.add("monitoring.retrainCooldown: '" + c + "' is not a duration; write e.g. 90m, 12h or 1d");
+                } else {
+                    cooldown = Long.parseLong(m.group(1)) * switch (m.group(2)) {
+                        case "s" -> 1L;
+                        case "m" -> 60L;
+                        case "h" -> 3600L;
+                        default -> 86400L;
+                    };
+                }
+            }
+            schedule = text(node, "monitoring.", "schedule", false);
+            if (schedule != null && !CRON.matcher(schedule).matches()) {
+                problems.add("monitoring.schedule: '" + schedule + "' is not a cron expression; write five fields such as"
+                        + " '0 6 * * *' (06:00 UTC daily) or @daily");
+                schedule = null;
+            }
+        }
+        return new ModelSpec.Monitoring(environment, moderate, significant, minFeatures, predictionPsi, aucDrop, cooldown, schedule);
     }
 
     private Metric metric(String key, String path) {

@@ -60,6 +60,31 @@ class ModelSpecLoaderTest {
     }
 
     @Test
+    void monitoringDefaultsAndSample() {
+        assertThat(ModelSpecLoader.parse(MINIMAL).monitoring())
+                .isEqualTo(new ModelSpec.Monitoring("production", 0.1, 0.2, 1, 0.2, 0.05, 86400, null));
+        assertThat(SampleModels.customerChurn().monitoring())
+                .isEqualTo(new ModelSpec.Monitoring("production", 0.1, 0.2, 1, 0.2, 0.05, 86400, "0 6 * * *"));
+        assertThat(ModelSpecLoader.parse(MINIMAL + "monitoring: {environment: staging, minSignificantFeatures: 3, retrainCooldown: 6h}\n")
+                .monitoring()).extracting(ModelSpec.Monitoring::environment, ModelSpec.Monitoring::minSignificantFeatures,
+                        ModelSpec.Monitoring::retrainCooldownSeconds)
+                .containsExactly("staging", 3, 6 * 3600L);
+    }
+
+    @Test
+    void monitoringProblemsAreNamed() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "monitoring: {environment: prod, psiModerate: 0.3,"
+                + " minSignificantFeatures: 0, aucDropMargin: 2, retrainCooldown: often, schedule: sometimes, psiBins: 5}\n"))
+                .hasMessageContaining("monitoring.environment: 'prod' is not one of the environments")
+                .hasMessageContaining("monitoring.psiModerate: 0.3 must not exceed psiSignificant 0.2")
+                .hasMessageContaining("monitoring.minSignificantFeatures: must be a whole number of at least 1")
+                .hasMessageContaining("monitoring.aucDropMargin: must be between 0 and 1")
+                .hasMessageContaining("monitoring.retrainCooldown: 'often' is not a duration")
+                .hasMessageContaining("monitoring.schedule: 'sometimes' is not a cron expression")
+                .hasMessageContaining("monitoring.psiBins: unknown field");
+    }
+
+    @Test
     void defaultsApply() {
         ModelSpec spec = ModelSpecLoader.parse(MINIMAL);
         assertThat(spec.split()).isEqualTo(new ModelSpec.Split(0.2, 42));

@@ -9,12 +9,15 @@ import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.monitor.MonitorActivitiesImpl;
 import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
+import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
+import io.trellis.metadata.MonitoringStore;
 import io.trellis.metadata.Registry;
 import io.trellis.spark.Lake;
 import io.trellis.spark.SparkSessions;
@@ -97,6 +100,10 @@ public final class TrellisRuntime implements AutoCloseable {
         return config;
     }
 
+    public MonitoringStore monitoring() {
+        return metadata.monitoring();
+    }
+
     public Registry registry() {
         return metadata.registry();
     }
@@ -176,7 +183,9 @@ public final class TrellisRuntime implements AutoCloseable {
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
                         sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
-                        new ScoringActivitiesImpl(spark(), lake(), artifactStore())),
+                        new ScoringActivitiesImpl(spark(), lake(), artifactStore()),
+                        new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
+                        new DriftActivitiesImpl(spark(), lake(), artifactStore())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
         factory.start();
         workers = factory;

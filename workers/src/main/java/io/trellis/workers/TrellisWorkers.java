@@ -7,6 +7,9 @@ import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.RegistryActivities;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.promotion.PromotionActivities;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.workflows.monitor.MonitorActivities;
+import io.trellis.workflows.monitor.MonitorWorkflowImpl;
 import io.trellis.workflows.promotion.PromotionWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.RollbackWorkflowImpl;
@@ -24,7 +27,7 @@ public final class TrellisWorkers {
 
     /** The activity implementations one worker process serves. */
     public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
-                             ScoringActivities scoring) {}
+                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift) {}
 
     /**
      * Registers both workers. {@code stickyTimeout} is how long a run's next workflow task waits for the worker
@@ -35,12 +38,12 @@ public final class TrellisWorkers {
                 .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
-                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class);
-        orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
+                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class);
+        orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion(), activities.monitor());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
                 .build());
-        heavy.registerActivitiesImplementations(activities.spark(), activities.scoring());
+        heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
     }
 }

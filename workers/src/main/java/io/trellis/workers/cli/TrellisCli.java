@@ -30,6 +30,7 @@ import picocli.CommandLine.Option;
                 RejectCommand.class,
                 RollbackCommand.class,
                 ScoreCommand.class,
+                MonitorCommand.class,
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
                 WorkerCommand.class,
@@ -40,6 +41,7 @@ import picocli.CommandLine.Option;
                 ConfigCommand.class,
                 BenchRetrainOverheadCommand.class,
                 BenchLineageQueriesCommand.class,
+                BenchDriftCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;

@@ -89,6 +89,18 @@ class TrellisCliIT {
         assertThat(TrellisCli.execute("--config", configFile.toString(), "score", "customer-churn", "production")).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("customer-churn v1 scored", "predictions/customer-churn/production");
 
+        // monitoring the live version: the window is part of its training snapshot, so nothing drifts
+        stdout.reset();
+        int monitor = TrellisCli.execute("--config", configFile.toString(), "monitor", "customer-churn", "--as", "ops");
+        assertThat(monitor).as(stdout.toString(StandardCharsets.UTF_8) + stderr).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("Started monitor/customer-churn/production/",
+                "customer-churn v1 in production: NO_DRIFT", "feature", "PSI", "monthly_charges", "report: file:", "report.html");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "customer-churn", "--history")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("production\\s+v1\\s+NO_DRIFT\\s+monitor/customer-churn/production/")
+                .contains("report: file:");
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "no-such-model")).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("error [UNKNOWN_MODEL]");
         // the recorded training re-run from its pinned Delta versions, spec and seed reproduces its metrics
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "reproduce", "customer-churn", "1", "--as", "auditor"))

@@ -1,5 +1,6 @@
 package io.trellis.workflows.replay;
 
+import io.trellis.workflows.monitor.MonitorHistories;
 import io.trellis.workflows.promotion.PromotionHistories;
 import io.trellis.workflows.retrain.RetrainHistories;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ public final class RecordWorkflowHistories {
         Files.createDirectories(dir);
         RetrainHistories.record(dir);
         PromotionHistories.record(dir);
+        MonitorHistories.record(dir);
         System.out.println("histories written to " + dir.toAbsolutePath());
         System.exit(0);
     }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.WorkflowReplayer;
+import io.trellis.workflows.monitor.MonitorWorkflowImpl;
 import io.trellis.workflows.promotion.PromotionWorkflowImpl;
 import io.trellis.workflows.promotion.RollbackWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringWorkflowImpl;
@@ -18,14 +19,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The determinism guard: histories recorded from earlier runs of the workflows (happy paths, failures, an
- * approval, a rejection after a refused four-eyes approval, an expiry, a rollback, scoring) must replay
+ * approval, a rejection after a refused four-eyes approval, an expiry, a rollback, scoring, monitoring with and without a retrain) must replay
  * against the current code. A change that would break workflows already running fails here.
  */
 class WorkflowReplayTest {
     static final List<String> HISTORIES = List.of(
             "retrain-succeeded", "retrain-validation-failed", "retrain-gate-failed", "retrain-transient-retried",
             "promotion-approved", "promotion-four-eyes-then-rejected", "promotion-expired", "promotion-gate-failed",
-            "rollback", "scoring");
+            "rollback", "scoring", "monitor-retrain-started", "monitor-no-drift");
 
     static List<String> histories() {
         return HISTORIES;
@@ -49,6 +50,6 @@ class WorkflowReplayTest {
             json = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         WorkflowReplayer.replayWorkflowExecution(WorkflowExecutionHistory.fromJson(json), RetrainWorkflowImpl.class,
-                PromotionWorkflowImpl.class, RollbackWorkflowImpl.class, ScoringWorkflowImpl.class);
+                PromotionWorkflowImpl.class, RollbackWorkflowImpl.class, ScoringWorkflowImpl.class, MonitorWorkflowImpl.class);
     }
 }

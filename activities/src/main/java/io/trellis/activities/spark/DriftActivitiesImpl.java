@@ -1,0 +1,85 @@
+package io.trellis.activities.spark;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.trellis.activities.artifacts.ArtifactStore;
+import io.trellis.spark.DatasetVersion;
+import io.trellis.spark.DeltaTables;
+import io.trellis.spark.Lake;
+import io.trellis.spark.monitor.DriftComparison;
+import io.trellis.spark.monitor.DriftJob;
+import io.trellis.spark.monitor.ReferenceProfile;
+import io.trellis.spark.monitor.WindowProfile;
+import io.trellis.spec.ErrorCode;
+import io.trellis.spec.ModelSpec;
+import io.trellis.spec.TrellisException;
+import io.trellis.workflows.activities.ChampionRef;
+import io.trellis.workflows.activities.DatasetRef;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.workflows.monitor.DriftResult;
+import io.trellis.workflows.monitor.FeatureDriftResult;
+import org.apache.spark.sql.SparkSession;
+
+/** Monitoring's Spark steps in local mode, on the worker's shared session (heartbeats, cancellation). */
+public final class DriftActivitiesImpl implements DriftActivities {
+    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+
+    private final SparkStepRunner runner;
+    private final Lake lake;
+    private final ArtifactStore artifacts;
+
+    public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
+        this.runner = new SparkStepRunner(spark);
+        this.lake = lake;
+        this.artifacts = artifacts;
+    }
+
+    @Override
+    public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
+        return runner.run("reference profile", spark -> {
+            String model = artifacts.fetch(live.artifact()).toUri().toString();
+            return toJson(DriftJob.reference(spark, spec, new DatasetVersion(snapshot.tablePath(), snapshot.version()), model));
+        });
+    }
+
+    @Override
+    public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
+        return runner.run("drift assessment", spark -> {
+            ReferenceProfile reference = fromJson(referenceProfile);
+            String sourcePath = lake.resolve(spec.source().table());
+            DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
+            String model = artifacts.fetch(live.artifact()).toUri().toString();
+            WindowProfile current = DriftJob.current(spark, spec, source, ScoringActivitiesImpl.window(spec), reference, model);
+            return result(DriftComparison.of(reference, current, spec.monitoring().psiModerate(), spec.monitoring().psiSignificant()),
+                    current, source);
+        });
+    }
+
+    static DriftResult result(DriftComparison c, WindowProfile current, DatasetVersion source) {
+        return new DriftResult(c.referenceRows(), c.currentRows(), current.windowFrom(), current.windowTo(), source.tablePath(),
+                source.version(),
+                c.features().stream().map(f -> new FeatureDriftResult(f.feature(), f.numeric(), f.psi(), f.ks(), f.severity().name(),
+                        f.referenceNullRate(), f.currentNullRate(), f.finding(), f.labels(), f.referenceCounts(), f.currentCounts()))
+                        .toList(),
+                c.predictionPsi(), c.predictionSeverity().name(), c.referenceScores(), c.currentScores(), c.currentAuc(),
+                c.labelledRows(), c.findings());
+    }
+
+    static String toJson(ReferenceProfile profile) {
+        try {
+            return JSON.writeValueAsString(profile);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static ReferenceProfile fromJson(String json) {
+        try {
+            return JSON.readValue(json, ReferenceProfile.class);
+        } catch (JsonProcessingException e) {
+            throw new TrellisException(ErrorCode.INVALID_STATE, "the stored reference profile cannot be read (" + e.getOriginalMessage()
+                    + "); it was written by an incompatible Trellis version", e);
+        }
+    }
+}

@@ -1,0 +1,133 @@
+package io.trellis.workers.bench;
+
+import io.trellis.spark.DatasetVersion;
+import io.trellis.spark.DeltaTables;
+import io.trellis.spark.SparkSessions;
+import io.trellis.spark.features.FeatureJob;
+import io.trellis.spark.monitor.DriftComparison;
+import io.trellis.spark.monitor.DriftJob;
+import io.trellis.spark.monitor.ReferenceProfile;
+import io.trellis.spark.monitor.WindowProfile;
+import io.trellis.spark.sample.SampleDataJob;
+import io.trellis.spark.sample.SampleDataOptions;
+import io.trellis.spark.scoring.ScoringWindow;
+import io.trellis.spark.train.TrainJob;
+import io.trellis.spec.ModelSpec;
+import io.trellis.spec.SampleModels;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The cost of one monitoring pass against a plain scan of the same data: on the sample churn table (20 features),
+ * the reference pass over the training snapshot and the current pass over the latest window (binning every feature,
+ * scoring with the live model, counting labels: one Spark job each), each against {@code count()} of the same rows,
+ * alternating and repeated; medians reported. Ends with {@code RESULT name=value} lines.
+ */
+public final class DriftBenchmark {
+    private final PrintStream out;
+
+    public DriftBenchmark(PrintStream out) {
+        this.out = out;
+    }
+
+    public record Options(long rows, int days, int repeat, String master) {}
+
+    public void run(Options o) {
+        Path home;
+        try {
+            home = Files.createTempDirectory("trellis-bench-drift");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        SparkSession spark = SparkSessions.local("trellis-bench-drift", o.master());
+        try {
+            ModelSpec spec = SampleModels.customerChurn();
+            String table = home.resolve("lake/raw/customer_churn").toString();
+            int trainingDays = Math.max(1, o.days() * 7 / 10);
+            out.printf(Locale.ROOT, "generating %,d rows in %d daily batches (the last %d drift)...%n", o.rows(), o.days(),
+                    o.days() - trainingDays);
+            SampleDataJob.run(spark, SampleDataOptions.defaults(table).withRows(o.rows()).withDays(o.days()).withDrift(trainingDays, 1.0));
+            DatasetVersion snapshot = new DatasetVersion(table, trainingDays - 1L);
+            DatasetVersion latest = new DatasetVersion(table, DeltaTables.latestVersion(spark, table));
+            out.println("training the model on the first " + trainingDays + " days (untimed)...");
+            String features = home.resolve("lake/features").toString();
+            DatasetVersion fv = new DatasetVersion(features, FeatureJob.run(spark, spec, snapshot, features, "bench").version());
+            String model = TrainJob.run(spark, spec, fv, home.resolve("model").toString()).modelPath();
+            ScoringWindow window = new ScoringWindow(spec.scoring().timeColumn(), spec.scoring().windowDays());
+
+            // Untimed warm-up of both paths (JIT, first Delta reads).
+            ReferenceProfile reference = DriftJob.reference(spark, spec, snapshot, model);
+            DriftJob.current(spark, spec, latest, window, reference, model);
+            long windowRows = window.select(spark, latest).rows().count();
+            long snapshotRows = DeltaTables.read(spark, snapshot).count();
+
+            List<Double> refPass = new ArrayList<>();
+            List<Double> refScan = new ArrayList<>();
+            List<Double> curPass = new ArrayList<>();
+            List<Double> curScan = new ArrayList<>();
+            List<Double> curUnscored = new ArrayList<>();
+            DriftComparison comparison = null;
+            for (int round = 1; round <= o.repeat(); round++) {
+                refScan.add(time(() -> DeltaTables.read(spark, snapshot).count()));
+                refPass.add(time(() -> DriftJob.reference(spark, spec, snapshot, model)));
+                curScan.add(time(() -> window.select(spark, latest).rows().count()));
+                WindowProfile[] current = new WindowProfile[1];
+                curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, model)));
+                comparison = DriftComparison.of(reference, current[0], 0.1, 0.2);
+                // The same pass without scoring: what binning and counting all 20 features costs on its own.
+                curUnscored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, null)));
+                out.printf(Locale.ROOT, "round %d: reference pass %.2f s vs scan %.2f s; current pass %.2f s (unscored %.2f s) vs scan"
+                        + " %.2f s%n", round, refPass.get(round - 1), refScan.get(round - 1), curPass.get(round - 1),
+                        curUnscored.get(round - 1), curScan.get(round - 1));
+            }
+            long significant = comparison.features().stream().filter(f -> f.severity() == DriftComparison.Severity.SIGNIFICANT).count();
+            double monitoring = median(curPass);
+            double scan = median(curScan);
+            out.printf(Locale.ROOT, "RESULT rows=%d%n", o.rows());
+            out.printf(Locale.ROOT, "RESULT features=%d%n", spec.features().all().size());
+            out.printf(Locale.ROOT, "RESULT snapshot_rows=%d%n", snapshotRows);
+            out.printf(Locale.ROOT, "RESULT window_rows=%d%n", windowRows);
+            out.printf(Locale.ROOT, "RESULT significant_features=%d%n", significant);
+            out.printf(Locale.ROOT, "RESULT reference_pass_seconds=%.3f%n", median(refPass));
+            out.printf(Locale.ROOT, "RESULT reference_scan_seconds=%.3f%n", median(refScan));
+            out.printf(Locale.ROOT, "RESULT reference_scan_ratio=%.2f%n", median(refPass) / median(refScan));
+            out.printf(Locale.ROOT, "RESULT drift_pass_seconds=%.3f%n", monitoring);
+            out.printf(Locale.ROOT, "RESULT drift_pass_unscored_seconds=%.3f%n", median(curUnscored));
+            out.printf(Locale.ROOT, "RESULT unscored_scan_ratio=%.2f%n", median(curUnscored) / scan);
+            out.printf(Locale.ROOT, "RESULT scan_seconds=%.3f%n", scan);
+            out.printf(Locale.ROOT, "RESULT drift_scan_ratio=%.2f%n", monitoring / scan);
+        } finally {
+            spark.stop();
+            deleteTree(home);
+        }
+    }
+
+    private static double time(Runnable body) {
+        long start = System.nanoTime();
+        body.run();
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        int n = sorted.size();
+        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // leftovers in the temp folder are harmless
+        }
+    }
+}
