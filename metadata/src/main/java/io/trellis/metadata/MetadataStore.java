@@ -27,14 +27,21 @@ public final class MetadataStore implements AutoCloseable {
             DeploymentRow.class,
             AuditLogRow.class,
             PrincipalRow.class,
-            PromotionRow.class);
+            PromotionRow.class,
+            ApiTokenRow.class,
+            IdempotencyKeyRow.class);
 
     private final EntityManagerFactory emf;
     private final Registry registry;
+    private final ApiAccess apiAccess;
+    private final RegistryQueries queries;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
-        this.registry = new Registry(new Transactions(emf));
+        Transactions tx = new Transactions(emf);
+        this.registry = new Registry(tx);
+        this.apiAccess = new ApiAccess(tx);
+        this.queries = new RegistryQueries(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -64,6 +71,16 @@ public final class MetadataStore implements AutoCloseable {
 
     public Registry registry() {
         return registry;
+    }
+
+    /** API tokens and idempotency keys. */
+    public ApiAccess apiAccess() {
+        return apiAccess;
+    }
+
+    /** Filtered, keyset-paged reads of runs, models and the audit log (for the API). */
+    public RegistryQueries queries() {
+        return queries;
     }
 
     @Override
