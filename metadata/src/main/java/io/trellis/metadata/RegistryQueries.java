@@ -114,6 +114,14 @@ public final class RegistryQueries {
         });
     }
 
+    /** The version a run registered, if it got that far. */
+    public java.util.Optional<ModelVersionRecord> versionOfRun(String runKey) {
+        return tx.inTransaction(em -> em.createQuery("select v, m.name from ModelVersionRow v join ModelRow m on m.id = v.modelId"
+                        + " join TrainingRunRow r on r.id = v.trainingRunId where r.runKey = :k", Object[].class)
+                .setParameter("k", runKey).getResultStream().findFirst()
+                .map(r -> ((ModelVersionRow) r[0]).toRecord((String) r[1], runKey)));
+    }
+
     /** Number of runs per status, for the metrics endpoint. */
     public Map<RunStatus, Long> runCountsByStatus() {
         return tx.inTransaction(em -> {

@@ -11,9 +11,11 @@ import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.metadata.ApiAccess;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
 import io.trellis.metadata.Registry;
+import io.trellis.metadata.RegistryQueries;
 import io.trellis.spark.Lake;
 import io.trellis.spark.SparkSessions;
 import io.trellis.workers.embedded.EmbeddedPostgresServer;
@@ -85,6 +87,16 @@ public final class TrellisRuntime implements AutoCloseable {
 
     public Registry registry() {
         return metadata.registry();
+    }
+
+    /** API tokens and idempotency keys. */
+    public ApiAccess apiAccess() {
+        return metadata.apiAccess();
+    }
+
+    /** Filtered, paged reads (runs, audit) for the API. */
+    public RegistryQueries queries() {
+        return metadata.queries();
     }
 
     public boolean embeddedTemporal() {

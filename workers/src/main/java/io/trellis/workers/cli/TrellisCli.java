@@ -32,6 +32,8 @@ import picocli.CommandLine.Option;
                 ScoreCommand.class,
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
+                TokensCommand.class,
+                ApiCommand.class,
                 WorkerCommand.class,
                 AuditCommand.class,
                 LineageCommand.class,
