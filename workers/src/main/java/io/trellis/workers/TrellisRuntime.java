@@ -2,6 +2,8 @@ package io.trellis.workers;
 
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.worker.WorkerFactory;
@@ -20,6 +22,9 @@ import io.trellis.spark.Lake;
 import io.trellis.spark.SparkSessions;
 import io.trellis.workers.embedded.EmbeddedPostgresServer;
 import io.trellis.workers.embedded.EmbeddedTemporalServer;
+import io.trellis.workers.schedules.DurableSchedules;
+import io.trellis.workers.schedules.Schedules;
+import io.trellis.workers.schedules.TemporalSchedules;
 import io.trellis.workflows.activities.SparkActivities;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -127,6 +132,18 @@ public final class TrellisRuntime implements AutoCloseable {
             }
         }
         return client;
+    }
+
+    /**
+     * Retrain and scoring schedules: Temporal Schedules on a configured cluster, the durable scheduler workflow on
+     * the embedded test server (which lacks the Schedules API).
+     */
+    public Schedules schedules() {
+        if (embeddedTemporal()) {
+            return new DurableSchedules(client(), registry(), queries());
+        }
+        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(),
+                ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build()), registry());
     }
 
     public Lake lake() {

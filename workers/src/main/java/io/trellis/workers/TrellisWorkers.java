@@ -12,6 +12,7 @@ import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.RollbackWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
+import io.trellis.workflows.schedule.SchedulerWorkflowImpl;
 
 /**
  * The worker topology: workflows and light activities (PostgreSQL, artifact checks) on
@@ -28,7 +29,7 @@ public final class TrellisWorkers {
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION);
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
-                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class);
+                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, SchedulerWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
