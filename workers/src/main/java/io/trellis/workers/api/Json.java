@@ -112,6 +112,9 @@ final class Json {
         if (type == String.class) {
             return "a string";
         }
+        if (type.isEnum()) {
+            return "one of " + java.util.Arrays.stream(type.getEnumConstants()).map(String::valueOf).collect(Collectors.joining(", "));
+        }
         if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
             return "an integer";
         }

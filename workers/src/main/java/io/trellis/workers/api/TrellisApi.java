@@ -29,6 +29,10 @@ import io.trellis.workers.PromotionRunner;
 import io.trellis.workers.RetrainLauncher;
 import io.trellis.workers.RunLabels;
 import io.trellis.workers.TrellisRuntime;
+import io.trellis.workers.schedules.Schedules;
+import io.trellis.workflows.schedule.OverlapPolicy;
+import io.trellis.workflows.schedule.ScheduleDefinition;
+import io.trellis.workflows.schedule.ScheduleKind;
 import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.SparkStepProgress;
 import io.trellis.workflows.promotion.ApprovalDecision;
@@ -90,6 +94,11 @@ public final class TrellisApi {
 
     public record RollbackBody(Integer toVersion, String reason) {}
 
+    /** A schedule to create ({@code model} and {@code kind} required) or the new settings of one ({@code PUT}). */
+    public record ScheduleBody(String model, ScheduleKind kind, String environment, String cron, String timeZone, OverlapPolicy overlap) {}
+
+    public record NoteBody(String note) {}
+
     public List<Route> routes() {
         Set<String> none = Set.of();
         return List.of(
@@ -119,6 +128,33 @@ public final class TrellisApi {
                         r -> decide(r, Verdict.REJECT)),
                 new Route("POST", PREFIX + "/models/{model}/environments/{environment}/rollback", Access.DECIDE, "rollbackEnvironment",
                         none, this::rollback),
+                new Route("GET", PREFIX + "/schedules", Access.READ, "listSchedules", none,
+                        r -> ApiResponse.json(200, Map.of("items", runtime.schedules().list()))),
+                new Route("POST", PREFIX + "/schedules", Access.TRIGGER, "createSchedule", none, this::createSchedule),
+                new Route("GET", PREFIX + "/schedules/{scheduleId}", Access.READ, "getSchedule", none,
+                        r -> ApiResponse.json(200, schedule(r.path("scheduleId")))),
+                new Route("PUT", PREFIX + "/schedules/{scheduleId}", Access.TRIGGER, "updateSchedule", none, this::updateSchedule),
+                new Route("DELETE", PREFIX + "/schedules/{scheduleId}", Access.TRIGGER, "deleteSchedule", none, r -> {
+                    schedule(r.path("scheduleId"));
+                    runtime.schedules().delete(r.path("scheduleId"), r.identity().name());
+                    return new ApiResponse(204, ApiResponse.JSON, Map.of(), new byte[0]);
+                }),
+                new Route("POST", PREFIX + "/schedules/{scheduleId}/pause", Access.TRIGGER, "pauseSchedule", none, r -> {
+                    schedule(r.path("scheduleId"));
+                    runtime.schedules().pause(r.path("scheduleId"), r.bodyOrEmpty(NoteBody.class, new NoteBody(null)).note(), r.identity().name());
+                    return ApiResponse.json(202, Map.of("scheduleId", r.path("scheduleId"), "requested", "pause"));
+                }),
+                new Route("POST", PREFIX + "/schedules/{scheduleId}/resume", Access.TRIGGER, "resumeSchedule", none, r -> {
+                    schedule(r.path("scheduleId"));
+                    runtime.schedules().resume(r.path("scheduleId"), r.bodyOrEmpty(NoteBody.class, new NoteBody(null)).note(), r.identity().name());
+                    return ApiResponse.json(202, Map.of("scheduleId", r.path("scheduleId"), "requested", "resume"));
+                }),
+                new Route("POST", PREFIX + "/schedules/{scheduleId}/trigger", Access.TRIGGER, "triggerSchedule", none, r -> {
+                    schedule(r.path("scheduleId"));
+                    r.bodyOrEmpty(NoteBody.class, new NoteBody(null));
+                    runtime.schedules().triggerNow(r.path("scheduleId"), r.identity().name());
+                    return ApiResponse.json(202, Map.of("scheduleId", r.path("scheduleId"), "requested", "trigger"));
+                }),
                 new Route("GET", PREFIX + "/audit", Access.AUDIT, "queryAudit",
                         Set.of("model", "version", "actor", "action", "runKey", "outcome", "from", "to", "cursor", "limit", "format"),
                         this::audit));
@@ -379,6 +415,39 @@ public final class TrellisApi {
             }
         }
         return e;
+    }
+
+    // ---------------------------------------------------------------- schedules
+
+    private Schedules.ScheduleView schedule(String scheduleId) {
+        return runtime.schedules().find(scheduleId).orElseThrow(() -> ApiProblem.notFound("unknown-schedule", "No schedule '"
+                + ApiRequest.clip(scheduleId) + "' exists; list them at GET " + PREFIX + "/schedules."));
+    }
+
+    private ApiResponse createSchedule(ApiRequest r) {
+        ScheduleBody b = r.body(ScheduleBody.class);
+        if (b.model() == null || b.kind() == null || b.cron() == null) {
+            throw ApiProblem.badRequest("A schedule needs 'model', 'kind' (RETRAIN or SCORE) and 'cron'; 'environment' for SCORE,"
+                    + " optional 'timeZone' (default UTC) and 'overlap' (SKIP or BUFFER_ONE, default SKIP).");
+        }
+        ScheduleDefinition d = new ScheduleDefinition(ScheduleDefinition.scheduleId(b.kind(), b.model(), b.environment()), b.kind(), b.model(),
+                b.environment(), b.cron(), b.timeZone() == null ? "UTC" : b.timeZone(), b.overlap() == null ? OverlapPolicy.SKIP : b.overlap());
+        Schedules.ScheduleView created = runtime.schedules().create(d, r.identity().name());
+        return ApiResponse.json(201, created).withHeader("Location", PREFIX + "/schedules/" + encode(d.scheduleId()));
+    }
+
+    private ApiResponse updateSchedule(ApiRequest r) {
+        Schedules.ScheduleView current = schedule(r.path("scheduleId"));
+        ScheduleBody b = r.body(ScheduleBody.class);
+        ScheduleDefinition c = current.definition();
+        if ((b.model() != null && !b.model().equals(c.modelName())) || (b.kind() != null && b.kind() != c.kind())
+                || (b.environment() != null && !b.environment().equals(c.environment()))) {
+            throw ApiProblem.badRequest("A schedule's model, kind and environment cannot change; delete it and create another.");
+        }
+        ScheduleDefinition d = new ScheduleDefinition(c.scheduleId(), c.kind(), c.modelName(), c.environment(),
+                b.cron() == null ? c.cron() : b.cron(), b.timeZone() == null ? c.timeZone() : b.timeZone(),
+                b.overlap() == null ? c.overlap() : b.overlap());
+        return ApiResponse.json(200, runtime.schedules().update(d, r.identity().name()));
     }
 
     // ---------------------------------------------------------------- audit

@@ -33,6 +33,7 @@ import picocli.CommandLine.Option;
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
                 TokensCommand.class,
+                SchedulesCommand.class,
                 ApiCommand.class,
                 WorkerCommand.class,
                 AuditCommand.class,

@@ -114,7 +114,8 @@ public final class DurableSchedules implements Schedules {
         return out;
     }
 
-    private Optional<ScheduleView> find(String scheduleId) {
+    @Override
+    public Optional<ScheduleView> find(String scheduleId) {
         String workflowId = SchedulerWorkflow.workflowId(scheduleId);
         try {
             WorkflowStub stub = client.newUntypedWorkflowStub(workflowId);

@@ -29,5 +29,8 @@ public interface Schedules {
 
     ScheduleView describe(String scheduleId);
 
+    /** The schedule, or empty when there is none with this ID (deleted ones included). */
+    java.util.Optional<ScheduleView> find(String scheduleId);
+
     List<ScheduleView> list();
 }

@@ -137,6 +137,15 @@ public final class TemporalSchedules implements Schedules {
     }
 
     @Override
+    public java.util.Optional<ScheduleView> find(String scheduleId) {
+        try {
+            return java.util.Optional.of(view(scheduleId, client.getHandle(scheduleId).describe()));
+        } catch (io.temporal.client.schedules.ScheduleException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    @Override
     public List<ScheduleView> list() {
         return client.listSchedules().map(s -> describe(s.getScheduleId())).toList();
     }

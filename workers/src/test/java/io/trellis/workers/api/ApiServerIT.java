@@ -291,6 +291,7 @@ class ApiServerIT {
                 .replace("{model}", "matrix-ghost")
                 .replace("{version}", "1")
                 .replace("{environment}", "production")
+                .replace("{scheduleId}", "retrain-matrix-ghost")
                 .replace("{runKey}", enc("retrain/matrix-ghost/x"))
                 .replace("{promotionKey}", enc("promote/matrix-ghost/v1/production/x"));
         return route.method().equals("POST") ? Call.post(path, token, "{\"reason\":\"matrix\"}")
@@ -513,5 +514,77 @@ class ApiServerIT {
                 .contains("trellis_training_runs{status=\"SUCCEEDED\"} 1\n");
         HttpResponse<String> doc = send(Call.get("/openapi.json", tokens.get("vera")));
         assertThat(json(doc)).isEqualTo(JSON.readTree(Json.write(OpenApiDocument.tree())));
+    }
+
+    private JsonNode pollSchedule(String id, java.util.function.Predicate<JsonNode> until) throws Exception {
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (true) {
+            JsonNode s = json(send(Call.get("/api/v1/schedules/" + id, tokens.get("vera"))));
+            if (until.test(s)) {
+                return s;
+            }
+            assertThat(Instant.now()).as("schedule %s reaches the expected state: %s", id, s).isBefore(deadline);
+            Thread.sleep(100);
+        }
+    }
+
+    @Test
+    @Order(8)
+    void schedulesAreManagedThroughTheApiAndAudited() throws Exception {
+        String e = tokens.get("eng");
+        String body = "{\"model\":\"" + MODEL + "\",\"kind\":\"RETRAIN\",\"cron\":\"0 3 1 1 *\",\"timeZone\":\"Europe/Berlin\"}";
+        HttpResponse<String> created = send(Call.post("/api/v1/schedules", e, body));
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String id = "retrain-" + MODEL;
+        assertThat(created.headers().firstValue("Location")).contains("/api/v1/schedules/" + id);
+        JsonNode view = json(created);
+        assertThat(view.path("definition").path("overlap").asText()).isEqualTo("SKIP");
+        java.time.LocalDateTime next = Instant.parse(view.path("nextFireTime").asText()).atZone(java.time.ZoneId.of("Europe/Berlin"))
+                .toLocalDateTime();
+        assertThat(next.getHour()).isEqualTo(3);
+        assertThat(next.getDayOfYear()).isEqualTo(1);
+
+        assertThat(send(Call.post("/api/v1/schedules", e, body)).statusCode()).isEqualTo(409);
+        HttpResponse<String> badCron = send(Call.post("/api/v1/schedules", e, body.replace("0 3 1 1 *", "0 25 * * *")));
+        assertThat(badCron.statusCode()).isEqualTo(400);
+        assertThat(json(badCron).path("detail").asText()).contains("Invalid cron expression '0 25 * * *': the hour field has 25");
+        HttpResponse<String> badZone = send(Call.post("/api/v1/schedules", e, body.replace("Europe/Berlin", "Mars/Olympus")));
+        assertThat(json(badZone).path("detail").asText()).contains("Unknown time zone 'Mars/Olympus'");
+        HttpResponse<String> badKind = send(Call.post("/api/v1/schedules", e, body.replace("RETRAIN", "SOMETIMES")));
+        assertThat(badKind.statusCode()).isEqualTo(400);
+        assertThat(json(badKind).path("detail").asText()).contains("Field 'kind' must be one of RETRAIN, SCORE");
+        assertThat(send(Call.post("/api/v1/schedules", e, body.replace(MODEL, "ghost"))).statusCode()).isEqualTo(404);
+        HttpResponse<String> badEnv = send(Call.post("/api/v1/schedules", e,
+                "{\"model\":\"" + MODEL + "\",\"kind\":\"SCORE\",\"environment\":\"moon\",\"cron\":\"0 3 * * *\"}"));
+        assertThat(json(badEnv).path("detail").asText()).contains("has no environment 'moon'");
+        assertThat(send(Call.post("/api/v1/schedules", tokens.get("vera"), body)).statusCode()).isEqualTo(403);
+
+        JsonNode list = json(send(Call.get("/api/v1/schedules", tokens.get("vera"))));
+        assertThat(list.path("items")).extracting(i -> i.path("definition").path("scheduleId").asText()).containsExactly(id);
+
+        HttpResponse<String> updated = send(new Call("PUT", "/api/v1/schedules/" + id, e, "application/json",
+                "{\"cron\":\"0 4 1 1 *\",\"overlap\":\"BUFFER_ONE\"}".getBytes(StandardCharsets.UTF_8), Map.of()));
+        assertThat(updated.statusCode()).as(updated.body()).isEqualTo(200);
+        pollSchedule(id, v -> v.path("definition").path("cron").asText().equals("0 4 1 1 *")
+                && v.path("definition").path("overlap").asText().equals("BUFFER_ONE"));
+
+        assertThat(send(Call.post("/api/v1/schedules/" + id + "/pause", e, "{\"note\":\"freeze\"}")).statusCode()).isEqualTo(202);
+        JsonNode paused = pollSchedule(id, v -> v.path("paused").asBoolean());
+        assertThat(paused.path("note").asText()).isEqualTo("freeze");
+        assertThat(send(Call.post("/api/v1/schedules/" + id + "/resume", e, null)).statusCode()).isEqualTo(202);
+        pollSchedule(id, v -> !v.path("paused").asBoolean() && !v.path("nextFireTime").isNull());
+
+        HttpResponse<String> deleted = send(new Call("DELETE", "/api/v1/schedules/" + id, e, null, new byte[0], Map.of()));
+        assertThat(deleted.statusCode()).isEqualTo(204);
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (send(Call.get("/api/v1/schedules/" + id, tokens.get("vera"))).statusCode() != 404) {
+            assertThat(Instant.now()).isBefore(deadline);
+            Thread.sleep(100);
+        }
+        assertThat(send(Call.post("/api/v1/schedules/" + id + "/trigger", e, null)).statusCode()).isEqualTo(404);
+
+        JsonNode audit = json(send(Call.get("/api/v1/audit?actor=eng&model=" + MODEL, tokens.get("aud"))));
+        assertThat(audit.path("items")).extracting(i -> i.path("action").asText())
+                .containsSubsequence("schedule.created", "schedule.updated", "schedule.paused", "schedule.resumed", "schedule.deleted");
     }
 }
