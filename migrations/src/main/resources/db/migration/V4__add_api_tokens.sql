@@ -48,3 +48,6 @@ CREATE INDEX training_runs_status_page_idx ON training_runs (status, id);
 CREATE INDEX audit_log_model_name_page_idx ON audit_log (model_name, id);
 CREATE INDEX audit_log_actor_page_idx ON audit_log (actor, id);
 CREATE INDEX audit_log_action_page_idx ON audit_log (action, id);
+
+-- A version's lineage reads its audit history by model and version.
+CREATE INDEX audit_log_model_version_page_idx ON audit_log (model_name, model_version, id);

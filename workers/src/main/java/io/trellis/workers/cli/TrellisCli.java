@@ -40,6 +40,7 @@ import picocli.CommandLine.Option;
                 LineageCommand.class,
                 ConfigCommand.class,
                 BenchRetrainOverheadCommand.class,
+                BenchApiCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
