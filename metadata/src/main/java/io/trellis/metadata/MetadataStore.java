@@ -27,13 +27,17 @@ public final class MetadataStore implements AutoCloseable {
             DeploymentRow.class,
             AuditLogRow.class,
             PrincipalRow.class,
-            PromotionRow.class);
+            PromotionRow.class,
+            ApiTokenRow.class,
+            IdempotencyKeyRow.class);
 
     private final EntityManagerFactory emf;
     private final Registry registry;
     private final AuditChain auditChain;
     private final LineageQueries lineageQueries;
     private final MonitoringStore monitoring;
+    private final ApiAccess apiAccess;
+    private final RegistryQueries queries;
     private final Transactions tx;
 
     private MetadataStore(EntityManagerFactory emf) {
@@ -43,6 +47,8 @@ public final class MetadataStore implements AutoCloseable {
         this.auditChain = new AuditChain(tx);
         this.lineageQueries = new LineageQueries(tx, registry);
         this.monitoring = new MonitoringStore(tx);
+        this.apiAccess = new ApiAccess(tx);
+        this.queries = new RegistryQueries(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -98,6 +104,16 @@ public final class MetadataStore implements AutoCloseable {
 
     public MonitoringStore monitoring() {
         return monitoring;
+    }
+
+    /** API tokens and idempotency keys. */
+    public ApiAccess apiAccess() {
+        return apiAccess;
+    }
+
+    /** Filtered, keyset-paged reads of runs, models and the audit log (for the API). */
+    public RegistryQueries queries() {
+        return queries;
     }
 
     @Override

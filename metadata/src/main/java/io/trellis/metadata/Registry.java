@@ -1263,7 +1263,7 @@ public final class Registry {
         };
     }
 
-    private static AuditLogRow audit(EntityManager em, String actor, String action, AuditOutcome outcome, String modelName,
+    static AuditLogRow audit(EntityManager em, String actor, String action, AuditOutcome outcome, String modelName,
                                      Integer modelVersion, String runKey, String message, Map<String, Object> details) {
         AuditLogRow row = new AuditLogRow(now(), actor, action, outcome, modelName, modelVersion, runKey, message,
                 details == null ? null : withoutNullValues(details));
@@ -1436,7 +1436,7 @@ public final class Registry {
                 + (highest == null ? "it has no versions yet: run a retraining first." : "its versions are 1 to " + highest + "."));
     }
 
-    private static ModelRow requireModel(EntityManager em, String modelName) {
+    static ModelRow requireModel(EntityManager em, String modelName) {
         return modelByName(em, modelName, LockModeType.NONE).orElseThrow(() -> unknownModel(em, modelName));
     }
 
@@ -1532,7 +1532,7 @@ public final class Registry {
     }
 
     /** Postgres keeps microseconds; truncating here makes returned records equal what a later read returns. */
-    private static Instant now() {
+    static Instant now() {
         return Instant.now().truncatedTo(ChronoUnit.MICROS);
     }
 }

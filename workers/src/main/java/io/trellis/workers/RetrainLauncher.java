@@ -25,12 +25,24 @@ public final class RetrainLauncher {
     }
 
     public WorkflowStub start(RetrainRequest request) {
+        return start(request, newRunKey(request.modelName()));
+    }
+
+    /** A fresh run key (workflow ID) for a retrain of {@code modelName}: {@code retrain/<model>/<utc time>-<4 hex>}. */
+    public String newRunKey(String modelName) {
         byte[] suffix = new byte[2];
         RANDOM.nextBytes(suffix);
-        String label = RunLabels.of(clock.instant()) + "-" + HexFormat.of().formatHex(suffix);
+        return RetrainWorkflow.workflowId(modelName, RunLabels.of(clock.instant()) + "-" + HexFormat.of().formatHex(suffix));
+    }
+
+    /**
+     * Starts the retrain under {@code runKey}. A second start with the same key, while the first runs or after it
+     * ended, throws {@link io.temporal.client.WorkflowExecutionAlreadyStarted}: one key is one run, ever.
+     */
+    public WorkflowStub start(RetrainRequest request, String runKey) {
         WorkflowOptions options = WorkflowOptions.newBuilder()
                 .setTaskQueue(TaskQueues.ORCHESTRATION)
-                .setWorkflowId(RetrainWorkflow.workflowId(request.modelName(), label))
+                .setWorkflowId(runKey)
                 .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE)
                 .setMemo(Map.of("model", request.modelName(), "triggeredBy", request.triggeredBy(),
                         "reason", request.reason() == null ? "" : request.reason()))

@@ -2,6 +2,8 @@ package io.trellis.workers;
 
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
+import io.temporal.client.schedules.ScheduleClient;
+import io.temporal.client.schedules.ScheduleClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
 import io.temporal.serviceclient.WorkflowServiceStubsOptions;
 import io.temporal.common.interceptors.WorkerInterceptor;
@@ -15,14 +17,19 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.metadata.ApiAccess;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
 import io.trellis.metadata.MonitoringStore;
 import io.trellis.metadata.Registry;
+import io.trellis.metadata.RegistryQueries;
 import io.trellis.spark.Lake;
 import io.trellis.spark.SparkSessions;
 import io.trellis.workers.embedded.EmbeddedPostgresServer;
 import io.trellis.workers.embedded.EmbeddedTemporalServer;
+import io.trellis.workers.schedules.DurableSchedules;
+import io.trellis.workers.schedules.Schedules;
+import io.trellis.workers.schedules.TemporalSchedules;
 import io.trellis.workflows.activities.SparkActivities;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -113,6 +120,16 @@ public final class TrellisRuntime implements AutoCloseable {
         return metadata;
     }
 
+    /** API tokens and idempotency keys. */
+    public ApiAccess apiAccess() {
+        return metadata.apiAccess();
+    }
+
+    /** Filtered, paged reads (runs, audit) for the API. */
+    public RegistryQueries queries() {
+        return metadata.queries();
+    }
+
     public boolean embeddedTemporal() {
         return config.temporalAddress().isEmpty();
     }
@@ -147,6 +164,18 @@ public final class TrellisRuntime implements AutoCloseable {
             }
         }
         return client;
+    }
+
+    /**
+     * Retrain and scoring schedules: Temporal Schedules on a configured cluster, the durable scheduler workflow on
+     * the embedded test server (which lacks the Schedules API).
+     */
+    public Schedules schedules() {
+        if (embeddedTemporal()) {
+            return new DurableSchedules(client(), registry(), queries());
+        }
+        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(),
+                ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build()), registry());
     }
 
     public Lake lake() {

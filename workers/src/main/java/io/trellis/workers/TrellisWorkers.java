@@ -16,6 +16,7 @@ import io.trellis.workflows.promotion.RollbackWorkflowImpl;
 import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
 import java.time.Duration;
+import io.trellis.workflows.schedule.SchedulerWorkflowImpl;
 
 /**
  * The worker topology: workflows and light activities (PostgreSQL, artifact checks) on
@@ -38,7 +39,7 @@ public final class TrellisWorkers {
                 .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
-                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class);
+                ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion(), activities.monitor());
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()

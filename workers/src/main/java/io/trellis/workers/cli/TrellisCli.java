@@ -33,6 +33,9 @@ import picocli.CommandLine.Option;
                 MonitorCommand.class,
                 EnvironmentsCommand.class,
                 PrincipalsCommand.class,
+                TokensCommand.class,
+                SchedulesCommand.class,
+                ApiCommand.class,
                 WorkerCommand.class,
                 AuditCommand.class,
                 LineageCommand.class,
@@ -42,6 +45,7 @@ import picocli.CommandLine.Option;
                 BenchRetrainOverheadCommand.class,
                 BenchLineageQueriesCommand.class,
                 BenchDriftCommand.class,
+                BenchApiCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
