@@ -16,7 +16,6 @@ import io.trellis.metadata.Registry;
 import io.trellis.metadata.RunStatus;
 import io.trellis.metadata.testing.TestingPostgreSqlServer;
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,12 +26,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
@@ -44,10 +42,10 @@ class ComplianceCliIT {
     private static DatabaseConfig db;
     private static Path configFile;
     private static Instant live;
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    private PrintStream originalOut;
-    private PrintStream originalErr;
+    @RegisterExtension
+    final TestingConsole console = new TestingConsole();
+    private final ByteArrayOutputStream stdout = console.stdout;
+    private final ByteArrayOutputStream stderr = console.stderr;
 
     @BeforeAll
     static void history() throws Exception {
@@ -79,22 +77,6 @@ class ComplianceCliIT {
             DatasetVersionRecord predictions = r.recordDatasetVersion("predictions/churn/production", 0, 50, DatasetKind.PREDICTIONS, null);
             r.recordScoringLineage("churn", 1, predictions.id(), "raw/churn", 4);
         }
-    }
-
-    @BeforeEach
-    void capture() {
-        originalOut = System.out;
-        originalErr = System.err;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(originalOut);
-        System.setErr(originalErr);
-        originalOut.print(stdout.toString(StandardCharsets.UTF_8));
-        originalErr.print(stderr.toString(StandardCharsets.UTF_8));
     }
 
     @Test

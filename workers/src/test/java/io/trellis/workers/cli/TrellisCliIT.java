@@ -3,16 +3,14 @@ package io.trellis.workers.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import io.trellis.workers.TestingTrellisConfig;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The trellis command as a user runs it, in process: the main job, bad input, exit codes. */
 class TrellisCliIT {
@@ -20,10 +18,10 @@ class TrellisCliIT {
     private static String jdbcUrl;
     private static String dbUser;
     private static String dbPassword;
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
-    private PrintStream originalOut;
-    private PrintStream originalErr;
+    @RegisterExtension
+    final TestingConsole console = new TestingConsole();
+    private final ByteArrayOutputStream stdout = console.stdout;
+    private final ByteArrayOutputStream stderr = console.stderr;
 
     @BeforeAll
     static void config() throws Exception {
@@ -37,21 +35,6 @@ class TrellisCliIT {
         settings.forEach((env, value) -> properties.append(env.toLowerCase(java.util.Locale.ROOT).replace('_', '.'))
                 .append('=').append(value).append('\n'));
         Files.writeString(configFile, properties.toString());
-    }
-
-    @BeforeEach
-    void capture() {
-        originalOut = System.out;
-        originalErr = System.err;
-        System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
-    }
-
-    @AfterEach
-    void restore() {
-        System.setOut(originalOut);
-        System.setErr(originalErr);
-        originalOut.print(stdout.toString(StandardCharsets.UTF_8));
     }
 
     @Test
