@@ -1,5 +1,6 @@
 package io.trellis.workers;
 
+import io.trellis.activities.artifacts.S3Settings;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
@@ -32,7 +33,8 @@ public record TrellisConfig(
         int sparkConcurrency,
         int stickyTimeoutSeconds,
         String codeVersion,
-        String embeddedApprover) {
+        String embeddedApprover,
+        Optional<S3Settings> artifactS3) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -41,7 +43,11 @@ public record TrellisConfig(
         Map<String, String[]> m = new LinkedHashMap<>();
         m.put("trellis.home", new String[] {"./trellis-data", "Working folder of the embedded mode (lake, artifacts, PostgreSQL data)"});
         m.put("trellis.lake.root", new String[] {"<home>/lake", "Root of the Delta lake: a folder, file:/… or s3a://… URI"});
-        m.put("trellis.artifact.root", new String[] {"<home>/artifacts", "Root of the local model-artifact store"});
+        m.put("trellis.artifact.root", new String[] {"<home>/artifacts", "Model-artifact store: a folder, or s3://bucket/prefix for S3 (fetched artifacts are then cached under <home>/artifact-cache)"});
+        m.put("trellis.s3.endpoint", new String[] {"(AWS)", "S3 endpoint URL for S3-compatible stores, e.g. http://minio:9000"});
+        m.put("trellis.s3.path.style", new String[] {"false", "Path-style bucket addressing (true for most S3-compatible stores)"});
+        m.put("trellis.s3.region", new String[] {"us-east-1", "S3 region"});
+        m.put("trellis.s3.sse", new String[] {"none", "Server-side encryption of artifacts: none, AES256, aws:kms or aws:kms:<key id>"});
         m.put("trellis.jdbc.url", new String[] {"(embedded PostgreSQL)", "JDBC URL of the metadata database, e.g. jdbc:postgresql://db:5432/trellis"});
         m.put("trellis.db.user", new String[] {"postgres", "Database user"});
         m.put("trellis.db.password", new String[] {"(empty)", "Database password"});
@@ -74,7 +80,16 @@ public record TrellisConfig(
         Lookup in = new Lookup(props, env);
         Path home = Path.of(in.get("trellis.home").orElse("./trellis-data")).toAbsolutePath().normalize();
         String lake = in.get("trellis.lake.root").orElse(home.resolve("lake").toString());
-        Path artifacts = Path.of(in.get("trellis.artifact.root").orElse(home.resolve("artifacts").toString())).toAbsolutePath();
+        String artifactRoot = in.get("trellis.artifact.root").orElse(home.resolve("artifacts").toString());
+        Optional<S3Settings> s3 = Optional.empty();
+        Path artifacts;
+        if (S3Settings.isS3Uri(artifactRoot)) {
+            s3 = Optional.of(S3Settings.parse(artifactRoot, in.get("trellis.s3.endpoint"), in.bool("trellis.s3.path.style", false),
+                    in.get("trellis.s3.region").orElse("us-east-1"), in.get("trellis.s3.sse").orElse("none")));
+            artifacts = home.resolve("artifact-cache");
+        } else {
+            artifacts = Path.of(artifactRoot).toAbsolutePath();
+        }
         return new TrellisConfig(home, lake, artifacts,
                 in.get("trellis.jdbc.url"),
                 in.get("trellis.db.user").orElse("postgres"),
@@ -86,7 +101,8 @@ public record TrellisConfig(
                 in.integer("trellis.spark.concurrency", 1),
                 in.nonNegative("trellis.worker.sticky.timeout.seconds", 5),
                 in.get("trellis.code.version").orElseGet(CodeVersion::detect),
-                in.get("trellis.embedded.approver").orElse("embedded-approver"));
+                in.get("trellis.embedded.approver").orElse("embedded-approver"),
+                s3);
     }
 
     /** Never prints the password. */
@@ -98,7 +114,9 @@ public record TrellisConfig(
                 + ", temporalNamespace=" + temporalNamespace + ", sparkMaster=" + sparkMaster
                 + ", sparkConcurrency=" + sparkConcurrency + ", stickyTimeoutSeconds=" + stickyTimeoutSeconds
                 + ", codeVersion=" + codeVersion
-                + ", embeddedApprover=" + embeddedApprover + "]";
+                + ", embeddedApprover=" + embeddedApprover
+                + artifactS3.map(s -> ", artifactS3=s3://" + s.bucket() + "/" + s.prefix() + " endpoint=" + s.endpoint().map(Object::toString).orElse("(AWS)")
+                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("") + "]";
     }
 
     public static TrellisConfig fromEnvironment() {
@@ -122,6 +140,18 @@ public record TrellisConfig(
                 v = props.getProperty(key);
             }
             return v == null || v.isBlank() ? Optional.empty() : Optional.of(v.trim());
+        }
+
+        boolean bool(String key, boolean dflt) {
+            Optional<String> v = get(key);
+            if (v.isEmpty()) {
+                return dflt;
+            }
+            return switch (v.get().toLowerCase(Locale.ROOT)) {
+                case "true" -> true;
+                case "false" -> false;
+                default -> throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be true or false, got '" + v.get() + "'");
+            };
         }
 
         int integer(String key, int dflt) {

@@ -11,6 +11,7 @@ import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.artifacts.S3ArtifactStore;
 import io.trellis.activities.monitor.MonitorActivitiesImpl;
 import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
@@ -56,6 +57,7 @@ public final class TrellisRuntime implements AutoCloseable {
     private final List<WorkerInterceptor> interceptors;
     /** Closed last-opened first. */
     private final Deque<AutoCloseable> closeables = new ArrayDeque<>();
+    private S3ArtifactStore s3Artifacts;
     private final MetadataStore metadata;
     private WorkflowClient client;
     private SparkSession spark;
@@ -182,8 +184,19 @@ public final class TrellisRuntime implements AutoCloseable {
         return new Lake(config.lakeRoot());
     }
 
-    public ArtifactStore artifactStore() {
-        return new LocalArtifactStore(config.artifactRoot());
+    /**
+     * The local store under {@code trellis.artifact.root}, or the S3 store when that is an {@code s3://} URI (one
+     * client per runtime, credentials from the AWS SDK's default provider chain).
+     */
+    public synchronized ArtifactStore artifactStore() {
+        if (config.artifactS3().isEmpty()) {
+            return new LocalArtifactStore(config.artifactRoot());
+        }
+        if (s3Artifacts == null) {
+            s3Artifacts = S3ArtifactStore.connect(config.artifactS3().get(), config.artifactRoot());
+            closeables.push(s3Artifacts);
+        }
+        return s3Artifacts;
     }
 
     /** The shared Spark session, started on first use (it costs seconds). */

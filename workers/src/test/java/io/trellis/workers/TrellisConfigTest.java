@@ -54,4 +54,24 @@ class TrellisConfigTest {
         TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_DB_PASSWORD", "s3cret", "TRELLIS_CODE_VERSION", "v"));
         assertThat(c.toString()).doesNotContain("s3cret").contains("dbPassword=****");
     }
+
+    @Test
+    void anS3ArtifactRootSelectsTheS3StoreWithItsSettings() {
+        TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_HOME", tmp.toString(), "TRELLIS_CODE_VERSION", "v",
+                "TRELLIS_ARTIFACT_ROOT", "s3://ml-artifacts/trellis", "TRELLIS_S3_ENDPOINT", "http://minio:9000",
+                "TRELLIS_S3_PATH_STYLE", "true", "TRELLIS_S3_REGION", "eu-central-1", "TRELLIS_S3_SSE", "AES256"));
+        assertThat(c.artifactS3()).hasValueSatisfying(s -> {
+            assertThat(s.bucket()).isEqualTo("ml-artifacts");
+            assertThat(s.prefix()).isEqualTo("trellis");
+            assertThat(s.endpoint()).hasValueSatisfying(e -> assertThat(e).hasToString("http://minio:9000"));
+            assertThat(s.pathStyle()).isTrue();
+            assertThat(s.region()).isEqualTo("eu-central-1");
+            assertThat(s.sse()).isEqualTo(io.trellis.activities.artifacts.S3Settings.Sse.AES256);
+        });
+        assertThat(c.artifactRoot()).isEqualTo(tmp.resolve("artifact-cache"));
+        assertThat(TrellisConfig.embeddedAt(tmp).artifactS3()).isEmpty();
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_ARTIFACT_ROOT", "s3://b/p",
+                "TRELLIS_S3_PATH_STYLE", "yes", "TRELLIS_CODE_VERSION", "v")))
+                .hasMessageContaining("trellis.s3.path.style (TRELLIS_S3_PATH_STYLE) must be true or false, got 'yes'");
+    }
 }
