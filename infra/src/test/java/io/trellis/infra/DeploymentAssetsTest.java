@@ -62,7 +62,9 @@ class DeploymentAssetsTest {
         assertThat(probe(api, "readinessProbe")).isEqualTo("/readyz");
         assertThat(api.get("ports").toString()).contains("containerPort=8080");
         Map<String, Object> worker = container(byKindAndName.get("Deployment/trellis-worker"));
-        assertThat(worker.get("args")).isEqualTo(List.of("worker"));
+        assertThat(worker.get("args")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
+        assertThat(probe(worker, "livenessProbe")).isEqualTo("/healthz");
+        assertThat(probe(worker, "readinessProbe")).isEqualTo("/readyz");
         // every configured setting is one Trellis knows (a typo would be silently ignored by the worker)
         Map<String, Object> config = DeploymentRules.map(byKindAndName.get("ConfigMap/trellis-config").get("data"));
         assertThat(config.keySet()).allSatisfy(k -> assertThat(k).matches("TRELLIS_[A-Z0-9_]+"));
@@ -82,6 +84,9 @@ class DeploymentAssetsTest {
         Map<String, Object> api = DeploymentRules.map(services.get("trellis-api"));
         assertThat(api.get("command")).isEqualTo(List.of("api", "--bind", "0.0.0.0", "--port", "8080"));
         assertThat(String.valueOf(DeploymentRules.map(api.get("healthcheck")).get("test"))).contains("/readyz");
+        Map<String, Object> worker = DeploymentRules.map(services.get("trellis-worker"));
+        assertThat(worker.get("command")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
+        assertThat(String.valueOf(DeploymentRules.map(worker.get("healthcheck")).get("test"))).contains("127.0.0.1/8081", "/readyz");
 
         // the example .env names each variable the file requires and holds no value
         List<String> required = java.util.regex.Pattern.compile("\\$\\{([A-Z0-9_]+):\\?").matcher(Files.readString(file))

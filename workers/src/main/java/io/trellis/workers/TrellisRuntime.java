@@ -239,6 +239,11 @@ public final class TrellisRuntime implements AutoCloseable {
                 embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), config.sparkConcurrency());
     }
 
+    /** Whether this process's workers are started and not shutting down (the worker's liveness). */
+    public synchronized boolean workersRunning() {
+        return workers != null && workers.isStarted() && !workers.isShutdown() && !workers.isTerminated();
+    }
+
     /** Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker}. */
     public void awaitShutdown() throws InterruptedException {
         Object lock = new Object();
