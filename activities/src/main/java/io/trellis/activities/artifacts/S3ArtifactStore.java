@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,10 +189,13 @@ public final class S3ArtifactStore implements ArtifactStore, AutoCloseable {
                         + sum.sha256() + " but " + ref.sha256() + " was recorded when it was stored; it was modified or"
                         + " damaged, so it will not be used. Retrain the model or restore the artifact from a backup.");
             }
-            LocalArtifactStore.deleteTree(cached);
+            if (Files.isDirectory(cached) && DirectoryChecksum.of(cached).sha256().equals(ref.sha256())) {
+                return cached; // a concurrent fetch of the same artifact finished first; never delete a copy in use
+            }
+            LocalArtifactStore.deleteTree(cached); // a damaged cache entry
             try {
                 Files.move(staging, cached, StandardCopyOption.ATOMIC_MOVE);
-            } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+            } catch (FileAlreadyExistsException | DirectoryNotEmptyException | AtomicMoveNotSupportedException e) {
                 // another fetch of the same artifact won the race: its copy has the same checksum
                 LocalArtifactStore.deleteTree(staging);
             }

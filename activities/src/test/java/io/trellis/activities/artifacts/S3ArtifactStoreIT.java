@@ -67,7 +67,8 @@ class S3ArtifactStoreIT {
                     @Override
                     public void beforeTransmission(Context.BeforeTransmission context, ExecutionAttributes attributes) {
                         String op = attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME);
-                        seen.add(op + " sse=" + context.httpRequest().firstMatchingHeader("x-amz-server-side-encryption").orElse("-"));
+                        seen.add(op + " sse=" + context.httpRequest().firstMatchingHeader("x-amz-server-side-encryption").orElse("-")
+                                + context.httpRequest().firstMatchingHeader("x-amz-server-side-encryption-aws-kms-key-id").map(k -> " kms=" + k).orElse(""));
                     }
                 })));
     }
@@ -181,7 +182,7 @@ class S3ArtifactStoreIT {
         for (String sse : List.of("AES256", "aws:kms:alias/trellis")) {
             List<String> seen = new CopyOnWriteArrayList<>();
             S3Settings settings = settings("sse", sse).withMultipart(S3Settings.MIN_PART_SIZE, S3Settings.MIN_PART_SIZE);
-            String header = sse.startsWith("aws:kms") ? "aws:kms" : "AES256";
+            String header = sse.startsWith("aws:kms") ? "aws:kms kms=alias/trellis" : "AES256";
             try (S3ArtifactStore store = store(settings, seen)) {
                 assertThatThrownBy(() -> store.put("m/runs/1", small))
                         .hasMessageContaining("does not implement this request (HTTP 501")
