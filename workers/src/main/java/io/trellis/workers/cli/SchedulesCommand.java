@@ -94,78 +94,68 @@ final class SchedulesCommand {
         }
     }
 
-    /** Commands that act on one schedule by ID. */
-    abstract static class ById {
+    /** Commands that act on one schedule by ID: open the runtime, act, print what was done. */
+    abstract static class ById implements Callable<Integer> {
+        @ParentCommand
+        SchedulesCommand parent;
+
         @Parameters(index = "0", paramLabel = "SCHEDULE_ID", description = "retrain-<model> or score-<model>-<environment>")
         String scheduleId;
 
         @Option(names = "--as", description = "Identity recorded in the audit trail.")
         String actor = TrellisCli.defaultActor();
+
+        /** Acts on the schedule and returns the past-tense verb printed before its ID. */
+        abstract String act(Schedules schedules);
+
+        @Override
+        public Integer call() {
+            try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
+                System.out.println(act(runtime.schedules()) + " " + scheduleId);
+                return TrellisCli.EXIT_OK;
+            }
+        }
     }
 
     @Command(name = "pause", mixinStandardHelpOptions = true, description = "Stop firing until resumed.")
-    static final class Pause extends ById implements Callable<Integer> {
-        @ParentCommand
-        SchedulesCommand parent;
-
+    static final class Pause extends ById {
         @Option(names = "--note", description = "Why (shown in lists and the Temporal UI).")
         String note;
 
         @Override
-        public Integer call() {
-            try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
-                runtime.schedules().pause(scheduleId, note, actor);
-                System.out.println("Paused " + scheduleId);
-                return TrellisCli.EXIT_OK;
-            }
+        String act(Schedules schedules) {
+            schedules.pause(scheduleId, note, actor);
+            return "Paused";
         }
     }
 
     @Command(name = "resume", mixinStandardHelpOptions = true, description = "Fire again from the next cron time.")
-    static final class Resume extends ById implements Callable<Integer> {
-        @ParentCommand
-        SchedulesCommand parent;
-
+    static final class Resume extends ById {
         @Option(names = "--note", description = "Why.")
         String note;
 
         @Override
-        public Integer call() {
-            try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
-                runtime.schedules().resume(scheduleId, note, actor);
-                System.out.println("Resumed " + scheduleId);
-                return TrellisCli.EXIT_OK;
-            }
+        String act(Schedules schedules) {
+            schedules.resume(scheduleId, note, actor);
+            return "Resumed";
         }
     }
 
     @Command(name = "trigger", mixinStandardHelpOptions = true, description = "Fire once now (the overlap policy still applies).")
-    static final class Trigger extends ById implements Callable<Integer> {
-        @ParentCommand
-        SchedulesCommand parent;
-
+    static final class Trigger extends ById {
         @Override
-        public Integer call() {
-            try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
-                runtime.schedules().triggerNow(scheduleId, actor);
-                System.out.println("Triggered " + scheduleId);
-                return TrellisCli.EXIT_OK;
-            }
+        String act(Schedules schedules) {
+            schedules.triggerNow(scheduleId, actor);
+            return "Triggered";
         }
     }
 
     @Command(name = "delete", mixinStandardHelpOptions = true, description = "Delete a schedule; a run in progress finishes.")
-    static final class Delete extends ById implements Callable<Integer> {
-        @ParentCommand
-        SchedulesCommand parent;
-
+    static final class Delete extends ById {
         @Override
-        public Integer call() {
-            try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
-                runtime.schedules().delete(scheduleId, actor);
-                System.out.println("Deleted " + scheduleId);
-                return TrellisCli.EXIT_OK;
-            }
+        String act(Schedules schedules) {
+            schedules.delete(scheduleId, actor);
+            return "Deleted";
         }
     }
 
