@@ -147,6 +147,15 @@ public final class Registry {
      */
     public RunRecord startRun(String runKey, String workflowRunId, String modelName, String triggeredBy, String reason,
                               String specSha256, String codeVersion) {
+        return startRun(runKey, workflowRunId, modelName, triggeredBy, reason, specSha256, codeVersion, null);
+    }
+
+    /**
+     * As above, recording the run's overrides of its spec ({@code RetrainOverrides.describe()}: data window,
+     * hyperparameters; null for none) on the run and in its {@code retrain.started} audit row.
+     */
+    public RunRecord startRun(String runKey, String workflowRunId, String modelName, String triggeredBy, String reason,
+                              String specSha256, String codeVersion, Map<String, Object> overrides) {
         requireText(runKey, "run key");
         requireText(modelName, "model name");
         requireText(triggeredBy, "triggeredBy");
@@ -170,11 +179,15 @@ public final class Registry {
                         + " was skipped, since retrains of one model never overlap. Wait for the running one to finish, or cancel it."));
             }
             TrainingRunRow run = new TrainingRunRow(runKey, model.id, workflowRunId, triggeredBy, reason, specSha256, codeVersion, now());
+            run.overrides = overrides == null ? null : new LinkedHashMap<>(overrides);
             em.persist(run);
             Map<String, Object> details = new LinkedHashMap<>();
             details.put("workflowRunId", workflowRunId);
             details.put("specSha256", specSha256);
             details.put("codeVersion", codeVersion);
+            if (overrides != null) {
+                details.put("overrides", overrides);
+            }
             audit(em, triggeredBy, "retrain.started", AuditOutcome.SUCCESS, model.name, null, runKey,
                     "Run " + runKey + " of model " + model.name + " started" + (reason == null ? "" : ": " + reason), details);
             return run.toRecord(model.name);

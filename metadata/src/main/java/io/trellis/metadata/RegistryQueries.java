@@ -114,6 +114,25 @@ public final class RegistryQueries {
         });
     }
 
+    /**
+     * A model's versions in version order, {@code limit} at a time after version {@code afterVersion} (the previous
+     * page's cursor; null for the first page). Keyset paging on the unique (model, version) index: a page never
+     * repeats or skips a version, even while new versions are registered. An unknown model fails with UNKNOWN_MODEL.
+     */
+    public Page<ModelVersionRecord> versions(String modelName, Integer afterVersion, int limit) {
+        checkLimit(limit);
+        return tx.inTransaction(em -> {
+            ModelRow model = Registry.requireModel(em, modelName);
+            List<Object[]> rows = em.createQuery("select v, r.runKey from ModelVersionRow v join TrainingRunRow r on r.id = v.trainingRunId"
+                            + " where v.modelId = :m and v.version > :after order by v.version", Object[].class)
+                    .setParameter("m", model.id).setParameter("after", afterVersion == null ? 0 : afterVersion)
+                    .setMaxResults(limit + 1).getResultList();
+            List<ModelVersionRecord> items = rows.stream().limit(limit)
+                    .map(r -> ((ModelVersionRow) r[0]).toRecord(model.name, (String) r[1])).toList();
+            return new Page<>(items, rows.size() > limit ? (long) items.get(items.size() - 1).version() : null);
+        });
+    }
+
     /** The version a run registered, if it got that far. */
     public java.util.Optional<ModelVersionRecord> versionOfRun(String runKey) {
         return tx.inTransaction(em -> em.createQuery("select v, m.name from ModelVersionRow v join ModelRow m on m.id = v.modelId"

@@ -1,10 +1,13 @@
 package io.trellis.metadata;
 
 import java.time.Instant;
+import java.util.Map;
 
 /**
  * One retraining run. {@code runKey} is the Temporal workflow id; {@code finishedAt}, {@code currentStep},
- * {@code failureStep} and {@code failureMessage} may be null.
+ * {@code failureStep} and {@code failureMessage} may be null;
+ * {@code overrides} (data window, hyperparameters as {@code RetrainOverrides.describe()} wrote them) is null for a run
+ * that trained exactly as its spec says.
  */
 public record RunRecord(
         long id,
@@ -20,5 +23,6 @@ public record RunRecord(
         String failureStep,
         String failureMessage,
         Instant startedAt,
-        Instant finishedAt) {
+        Instant finishedAt,
+        Map<String, Object> overrides) {
 }

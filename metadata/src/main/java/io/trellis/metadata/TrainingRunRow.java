@@ -9,6 +9,9 @@ import jakarta.persistence.GenerationType;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.Instant;
+import java.util.Map;
+import org.hibernate.annotations.JdbcTypeCode;
+import org.hibernate.type.SqlTypes;
 
 /** Row of {@code training_runs}. */
 @Entity(name = "TrainingRunRow")
@@ -58,6 +61,11 @@ class TrainingRunRow {
     @Column(name = "finished_at")
     Instant finishedAt;
 
+    /** The run's overrides of its spec (data window, hyperparameters); null when it trained exactly as the spec says. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    @Column(name = "overrides")
+    Map<String, Object> overrides;
+
     protected TrainingRunRow() {
     }
 
@@ -76,6 +84,6 @@ class TrainingRunRow {
 
     RunRecord toRecord(String modelName) {
         return new RunRecord(id, runKey, modelName, workflowRunId, status, currentStep, triggeredBy, reason,
-                specSha256, codeVersion, failureStep, failureMessage, startedAt, finishedAt);
+                specSha256, codeVersion, failureStep, failureMessage, startedAt, finishedAt, overrides);
     }
 }

@@ -14,6 +14,7 @@ import io.trellis.spark.train.TrainJob;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
+import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,7 +32,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * Re-runs the training of a recorded model version from what its lineage pins: the spec with the recorded
- * hash (algorithm, hyperparameters, split seed), the source table at the recorded Delta version (time travel),
+ * hash (algorithm, hyperparameters, split seed) with the run's recorded overrides (data window, hyperparameters), the source table at the recorded Delta version (time travel),
  * then features, training and holdout evaluation exactly as the retrain did, into a scratch folder. Reports
  * whether the rebuilt feature rows equal the recorded feature table version and whether every recorded metric
  * is reproduced within {@link #TOLERANCE}, and audits the attempt as {@code model.reproduced}.
@@ -71,7 +72,10 @@ public final class Reproduction {
         String specSha = lineage.run().specSha256();
         String yaml = metadata.registry().specYaml(modelName, specSha).orElseThrow(() -> new TrellisException(ErrorCode.INVALID_STATE,
                 modelName + " v" + version + " was trained with spec sha256 " + specSha + ", which is not in the spec history; it cannot be reproduced."));
-        ModelSpec spec = ModelSpecLoader.parse(yaml, "registry:" + modelName + "@" + specSha);
+        ModelSpec recordedSpec = ModelSpecLoader.parse(yaml, "registry:" + modelName + "@" + specSha);
+        // The run's own overrides (data window, hyperparameters), applied exactly as the retrain applied them.
+        RetrainOverrides overrides = RetrainOverrides.fromDescription(lineage.run().overrides());
+        ModelSpec spec = overrides == null ? recordedSpec : overrides.applyTo(recordedSpec);
         DatasetVersion pinnedSource = new DatasetVersion(source.tablePath(), source.deltaVersion());
         DatasetVersion recordedFeatures = new DatasetVersion(features.tablePath(), features.deltaVersion());
         if (!DeltaTables.exists(spark, pinnedSource.tablePath())) {
@@ -88,7 +92,8 @@ public final class Reproduction {
         }
         try {
             String featureTable = scratch.resolve("features").toUri().toString();
-            FeatureReport rebuilt = FeatureJob.run(spark, spec, pinnedSource, featureTable, "reproduce/" + modelName + "/v" + version);
+            FeatureReport rebuilt = FeatureJob.run(spark, spec, pinnedSource, featureTable, "reproduce/" + modelName + "/v" + version,
+                    overrides);
             DatasetVersion rebuiltFeatures = new DatasetVersion(rebuilt.tablePath(), rebuilt.version());
             Boolean identical = sameRows(rebuiltFeatures, recordedFeatures);
             String modelPath = scratch.resolve("model").toUri().toString();

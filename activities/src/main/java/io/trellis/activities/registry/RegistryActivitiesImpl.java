@@ -48,11 +48,15 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
             String sha = registry.findModel(start.modelName()).map(ModelRecord::specSha256).orElse(null);
             // Unknown model: startRun itself audits the failure and throws UNKNOWN_MODEL.
             registry.startRun(start.runKey(), start.workflowRunId(), start.modelName(), start.triggeredBy(),
-                    start.reason(), sha, codeVersion);
+                    start.reason(), sha, codeVersion, start.overrides() == null ? null : start.overrides().describe());
             ModelRecord model = registry.findModel(start.modelName()).orElseThrow();
             ModelSpec spec;
             try {
                 spec = ModelSpecLoader.parse(model.specYaml(), "registry:" + model.name());
+                if (start.overrides() != null) {
+                    // Checked by the API and CLI before the start; checked again here against the spec the run pinned.
+                    start.overrides().requireFits(spec);
+                }
             } catch (TrellisException e) {
                 registry.finishRun(start.runKey(), RunStatus.FAILED, START_STEP, e.getMessage(), start.triggeredBy());
                 throw e;

@@ -65,7 +65,8 @@ public final class SparkActivitiesImpl implements SparkActivities {
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
         return runner.run("snapshot + validate", spark -> {
-            SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()));
+            SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()),
+                    request.overrides());
             return new SnapshotResult(new DatasetRef(report.tablePath(), report.deltaVersion(), report.rowCount()),
                     report.passed(),
                     report.results().stream()
@@ -79,7 +80,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         return runner.run("build features", spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
                     new DatasetVersion(request.source().tablePath(), request.source().version()),
-                    featureTable(lake, request.spec().name()), request.runKey());
+                    featureTable(lake, request.spec().name()), request.runKey(), request.overrides());
             return new FeatureResult(new DatasetRef(report.tablePath(), report.version(), report.trainRows() + report.holdoutRows()),
                     report.trainRows(), report.holdoutRows());
         });

@@ -8,10 +8,12 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 import static org.apache.spark.sql.functions.xxhash64;
 
+import io.trellis.spark.DataWindows;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.JobMain;
 import io.trellis.spec.ModelSpec;
+import io.trellis.spec.RetrainOverrides;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.OptionalLong;
@@ -37,12 +39,18 @@ public final class FeatureJob {
     private FeatureJob() {}
 
     public static FeatureReport run(SparkSession spark, ModelSpec spec, DatasetVersion source, String featureTablePath, String runKey) {
+        return run(spark, spec, source, featureTablePath, runKey, null);
+    }
+
+    /** As above, from the rows of the retrain's data window only when {@code overrides} has one. */
+    public static FeatureReport run(SparkSession spark, ModelSpec spec, DatasetVersion source, String featureTablePath, String runKey,
+                                    RetrainOverrides overrides) {
         OptionalLong earlier = DeltaTables.versionWithUserMetadata(spark, featureTablePath, runKey);
         if (earlier.isPresent()) {
             return report(spark, featureTablePath, earlier.getAsLong(), false);
         }
         DeltaTables.requireExists(spark, source.tablePath());
-        features(spec, DeltaTables.read(spark, source)).write().format("delta").mode("overwrite")
+        features(spec, DataWindows.apply(DeltaTables.read(spark, source), spec, overrides)).write().format("delta").mode("overwrite")
                 .option("overwriteSchema", "true")
                 .option("txnAppId", TXN_APP_PREFIX + runKey)
                 .option("txnVersion", 1L)

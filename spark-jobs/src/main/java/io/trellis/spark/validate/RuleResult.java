@@ -6,6 +6,8 @@ package io.trellis.spark.validate;
  */
 public record RuleResult(String rule, String column, String observed, String allowed, boolean passed) {
     public static final String MIN_ROWS = "min_rows";
+    /** Not a check: the retrain's data window and how many rows of the pinned version lie in it. */
+    public static final String DATA_WINDOW = "data_window";
     public static final String LABEL_NOT_NULL = "label_not_null";
     public static final String LABEL_BINARY = "label_binary";
     public static final String KEY_NOT_NULL = "key_not_null";

@@ -8,11 +8,13 @@ import static org.apache.spark.sql.functions.min;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.trellis.spark.DataWindows;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.JobMain;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
+import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,10 +47,21 @@ public final class ValidateJob {
     private ValidateJob() {}
 
     public static SnapshotReport run(SparkSession spark, ModelSpec spec, String tablePath) {
+        return run(spark, spec, tablePath, null);
+    }
+
+    /**
+     * As {@link #run(SparkSession, ModelSpec, String)}, with the rules run on the rows of the retrain's data window
+     * only (when {@code overrides} has one). The report's row count stays the whole pinned version's (it describes
+     * the dataset version); the window and its row count are the report's {@value RuleResult#DATA_WINDOW} rule.
+     */
+    public static SnapshotReport run(SparkSession spark, ModelSpec spec, String tablePath, RetrainOverrides overrides) {
         DeltaTables.requireExists(spark, tablePath);
         DatasetVersion pinned = new DatasetVersion(tablePath, DeltaTables.latestVersion(spark, tablePath));
-        Dataset<Row> data = DeltaTables.read(spark, pinned);
-        checkSchema(spec, data, tablePath);
+        Dataset<Row> whole = DeltaTables.read(spark, pinned);
+        checkSchema(spec, whole, tablePath);
+        boolean windowed = overrides != null && overrides.windowed();
+        Dataset<Row> data = DataWindows.apply(whole, spec, overrides);
 
         String label = spec.label();
         List<String> referenced = spec.referencedColumns();
@@ -79,6 +92,11 @@ public final class ValidateJob {
 
         Row row = data.agg(aggs.get(0), aggs.subList(1, aggs.size()).toArray(Column[]::new)).head();
         long rows = row.getLong(row.fieldIndex("rows"));
+        if (rows == 0 && windowed) {
+            throw new TrellisException(ErrorCode.EMPTY_TABLE,
+                    "the Delta table " + tablePath + " has no rows with " + DataWindows.describe(spec, overrides) + " at version "
+                            + pinned.version() + "; widen the retrain's data window");
+        }
         if (rows == 0) {
             throw new TrellisException(ErrorCode.EMPTY_TABLE,
                     "the Delta table " + tablePath + " has no rows at version " + pinned.version()
@@ -86,6 +104,10 @@ public final class ValidateJob {
         }
 
         List<RuleResult> results = new ArrayList<>();
+        if (windowed) {
+            results.add(new RuleResult(RuleResult.DATA_WINDOW, spec.scoring().timeColumn(), rows + " rows",
+                    DataWindows.describe(spec, overrides), true));
+        }
         long minRows = spec.quality().minRows();
         results.add(new RuleResult(RuleResult.MIN_ROWS, null, rows + " rows", "≥ " + minRows + " rows", rows >= minRows));
         for (String c : spec.quality().requiredColumns()) {
@@ -119,7 +141,8 @@ public final class ValidateJob {
             r++;
         }
         boolean passed = results.stream().allMatch(RuleResult::passed);
-        return new SnapshotReport(tablePath, pinned.version(), rows, List.copyOf(results), passed);
+        long tableRows = windowed ? whole.count() : rows;
+        return new SnapshotReport(tablePath, pinned.version(), tableRows, List.copyOf(results), passed);
     }
 
     /** Missing columns and wrong types, from the schema alone (no Spark job). */

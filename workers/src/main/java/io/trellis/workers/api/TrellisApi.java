@@ -24,6 +24,7 @@ import io.trellis.metadata.RegistryQueries;
 import io.trellis.metadata.RunRecord;
 import io.trellis.metadata.RunStatus;
 import io.trellis.spec.ErrorCode;
+import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
 import io.trellis.workers.PromotionRunner;
 import io.trellis.workers.RetrainLauncher;
@@ -88,7 +89,11 @@ public final class TrellisApi {
     }
 
     /** Request bodies. Records: unknown fields are refused, and none of them carries an identity. */
-    public record RetrainBody(String reason) {}
+    /**
+     * A retrain trigger: why, and optionally a data window ({@code from} inclusive, {@code to} exclusive, on the model's
+     * time column; ISO-8601 instants or dates) and hyperparameters replacing the spec's for this run.
+     */
+    public record RetrainBody(String reason, String from, String to, Map<String, Double> hyperparameters) {}
 
     public record DecisionBody(String reason) {}
 
@@ -110,8 +115,8 @@ public final class TrellisApi {
                 new Route("GET", PREFIX + "/models", Access.READ, "listModels", none,
                         r -> ApiResponse.json(200, Map.of("items", runtime.queries().models()))),
                 new Route("GET", PREFIX + "/models/{model}", Access.READ, "getModel", none, this::model),
-                new Route("GET", PREFIX + "/models/{model}/versions", Access.READ, "listVersions", none,
-                        r -> ApiResponse.json(200, Map.of("items", registry().versions(r.path("model"))))),
+                new Route("GET", PREFIX + "/models/{model}/versions", Access.READ, "listVersions", Set.of("limit", "cursor"),
+                        this::versions),
                 new Route("GET", PREFIX + "/models/{model}/versions/{version}", Access.READ, "getVersion", none, this::version),
                 new Route("GET", PREFIX + "/models/{model}/versions/{version}/lineage", Access.READ, "getLineage", none,
                         r -> ApiResponse.json(200, registry().lineage(r.path("model"), r.pathInt("version")))),
@@ -183,6 +188,17 @@ public final class TrellisApi {
         return ApiResponse.json(200, body);
     }
 
+    /** A page of a model's versions in version order; the cursor is the last version of the page (keyset). */
+    private ApiResponse versions(ApiRequest r) {
+        RegistryQueries.Page<io.trellis.metadata.ModelVersionRecord> page = runtime.queries().versions(r.path("model"),
+                r.queryLong("cursor", 0, Integer.MAX_VALUE).map(Long::intValue).orElse(null),
+                r.queryLong("limit", 1, RegistryQueries.MAX_PAGE_SIZE).orElse((long) DEFAULT_PAGE).intValue());
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("items", page.items());
+        body.put("nextCursor", page.nextCursor() == null ? null : String.valueOf(page.nextCursor()));
+        return ApiResponse.json(200, body);
+    }
+
     private ApiResponse version(ApiRequest r) {
         String model = r.path("model");
         int version = r.pathInt("version");
@@ -214,25 +230,27 @@ public final class TrellisApi {
 
     private ApiResponse triggerRetrain(ApiRequest r) {
         String model = r.path("model");
-        RetrainBody body = r.bodyOrEmpty(RetrainBody.class, new RetrainBody(null));
+        RetrainBody body = r.bodyOrEmpty(RetrainBody.class, new RetrainBody(null, null, null, null));
         if (body.reason() != null && body.reason().length() > 1000) {
             throw ApiProblem.badRequest("Field 'reason' is " + body.reason().length() + " characters long; keep it to 1000.");
         }
         Optional<String> key = r.header("Idempotency-Key");
         key.ifPresent(TrellisApi::checkIdempotencyKey);
         registry().environments(model); // UNKNOWN_MODEL (404) before anything is claimed or started
+        RetrainOverrides overrides = overrides(model, body);
         String caller = r.identity().name();
         RetrainLauncher launcher = new RetrainLauncher(runtime.client(), Clock.systemUTC());
         String runKey = launcher.newRunKey(model);
         boolean replayed = false;
         if (key.isPresent()) {
             ApiAccess.IdempotencyClaim claim = runtime.apiAccess().claimIdempotencyKey(caller, key.get(), "retrain:" + model,
-                    ApiAccess.sha256Hex(new String(Json.write(body), StandardCharsets.UTF_8)), runKey, IDEMPOTENCY_WINDOW);
+                    ApiAccess.sha256Hex(new String(Json.write(canonicalTrigger(body, overrides)), StandardCharsets.UTF_8)), runKey,
+                    IDEMPOTENCY_WINDOW);
             runKey = claim.resourceKey();
             replayed = !claim.created();
         }
         try {
-            launcher.start(new RetrainRequest(model, caller, body.reason()), runKey);
+            launcher.start(new RetrainRequest(model, caller, body.reason(), overrides), runKey);
         } catch (WorkflowExecutionAlreadyStarted alreadyStarted) {
             // Every request holding the key starts the key's run, so that a claim whose request died before starting
             // it is completed by the retry; Temporal lets exactly one start win. The claimant still answers 202.
@@ -243,12 +261,49 @@ public final class TrellisApi {
         answer.put("model", model);
         answer.put("triggeredBy", caller);
         answer.put("reason", body.reason());
+        answer.put("overrides", overrides == null ? null : overrides.describe());
         answer.put("status", registry().run(runKey).map(run -> run.status().name()).orElse("STARTING"));
         answer.put("idempotencyKey", key.orElse(null));
         answer.put("replayed", replayed);
         answer.put("href", PREFIX + "/runs/" + encode(runKey));
         ApiResponse response = ApiResponse.json(replayed ? 200 : 202, answer).withHeader("Location", PREFIX + "/runs/" + encode(runKey));
         return replayed ? response.withHeader("Idempotent-Replayed", "true") : response;
+    }
+
+    /**
+     * The body's overrides checked against the model's current spec (the run re-checks them against the spec it pins):
+     * null when there are none; a 400 naming every problem otherwise, before any key is claimed or run started.
+     */
+    private RetrainOverrides overrides(String model, RetrainBody body) {
+        if (body.from() == null && body.to() == null && (body.hyperparameters() == null || body.hyperparameters().isEmpty())) {
+            return null;
+        }
+        if (body.hyperparameters() != null) {
+            body.hyperparameters().forEach((name, value) -> {
+                if (value == null) {
+                    throw ApiProblem.badRequest("Field 'hyperparameters." + ApiRequest.clip(name) + "' must be a number, not null.");
+                }
+            });
+        }
+        RetrainOverrides overrides = RetrainOverrides.of(body.from(), body.to(), body.hyperparameters());
+        ModelRecord record = registry().findModel(model).orElseThrow();
+        overrides.requireFits(io.trellis.spec.ModelSpecLoader.parse(record.specYaml(), "registry:" + model));
+        return overrides;
+    }
+
+    /**
+     * What an Idempotency-Key's request hash covers: the reason and the overrides in canonical form (instants in UTC,
+     * hyperparameters sorted), so the same request written differently replays, and any other body is refused (422).
+     * Without overrides it is exactly the earlier {@code {"reason": ...}}, so keys claimed before overrides existed
+     * still replay.
+     */
+    private static Map<String, Object> canonicalTrigger(RetrainBody body, RetrainOverrides overrides) {
+        Map<String, Object> canonical = new LinkedHashMap<>();
+        canonical.put("reason", body.reason());
+        if (overrides != null) {
+            canonical.put("overrides", overrides.describe());
+        }
+        return canonical;
     }
 
     private static void checkIdempotencyKey(String key) {

@@ -220,7 +220,38 @@ class ApiServerIT {
         list.add(new Bad("wrong type", Call.post(retrain, e, "{\"reason\": 5}"), 400, "Field 'reason' must be a string"));
         list.add(new Bad("identity in the body", Call.post(retrain, e, "{\"reason\":\"x\",\"triggeredBy\":\"mallory\"}"), 400,
                 "Unknown field 'triggeredBy'"));
-        list.add(new Bad("unknown field", Call.post(retrain, e, "{\"hyperparameters\":{}}"), 400, "Unknown field 'hyperparameters'"));
+        list.add(new Bad("unknown field", Call.post(retrain, e, "{\"window\":{}}"), 400, "Unknown field 'window'"));
+        // retrain overrides: checked against the model's spec (logistic_regression, time column event_date) before anything starts
+        list.add(new Bad("unknown hyperparameter", Call.post(retrain, e, "{\"hyperparameters\":{\"maxDepth\":3}}"), 400,
+                "hyperparameters.maxDepth: unknown hyperparameter for logistic_regression (the algorithm of customer-churn); known: maxIter,"));
+        list.add(new Bad("hyperparameter as text", Call.post(retrain, e, "{\"hyperparameters\":{\"maxIter\":\"5\"}}"), 400,
+                "Field 'hyperparameters.maxIter' must be a number"));
+        list.add(new Bad("hyperparameter null", Call.post(retrain, e, "{\"hyperparameters\":{\"maxIter\":null}}"), 400,
+                "Field 'hyperparameters.maxIter' must be a number, not null"));
+        list.add(new Bad("hyperparameter fraction", Call.post(retrain, e, "{\"hyperparameters\":{\"maxIter\":2.5}}"), 400,
+                "hyperparameters.maxIter: must be a whole number, got 2.5"));
+        list.add(new Bad("hyperparameter out of range", Call.post(retrain, e, "{\"hyperparameters\":{\"elasticNetParam\":1.5}}"), 400,
+                "hyperparameters.elasticNetParam: 1.5 is out of range [0.0, 1.0]"));
+        list.add(new Bad("hyperparameters not an object", Call.post(retrain, e, "{\"hyperparameters\":[1]}"), 400,
+                "Field 'hyperparameters' must be a JSON object"));
+        list.add(new Bad("window start not a time", Call.post(retrain, e, "{\"from\":\"yesterday\"}"), 400,
+                "'from' must be an ISO-8601 instant such as 2025-01-02T00:00:00Z or a date such as 2025-01-02 (midnight UTC), was 'yesterday'"));
+        list.add(new Bad("window end a number", Call.post(retrain, e, "{\"to\":20250102}"), 400, "Field 'to' must be a string"));
+        list.add(new Bad("reversed window", Call.post(retrain, e, "{\"from\":\"2025-01-03\",\"to\":\"2025-01-02T00:00:00Z\"}"), 400,
+                "'from' (2025-01-03T00:00:00Z) must be before 'to' (2025-01-02T00:00:00Z); the window is reversed"));
+        list.add(new Bad("empty window", Call.post(retrain, e, "{\"from\":\"2025-01-02\",\"to\":\"2025-01-02T00:00:00Z\"}"), 400,
+                "the window is empty"));
+        list.add(new Bad("every override problem at once", Call.post(retrain, e,
+                "{\"from\":\"2025-01-03\",\"to\":\"2025-01-01\",\"hyperparameters\":{\"maxIter\":0,\"stepSize\":0.1}}"), 400,
+                "the window is reversed; hyperparameters.maxIter: 0.0 is out of range [1.0, 10000.0]; hyperparameters.stepSize: unknown"));
+        list.add(new Bad("overrides for an unknown model", Call.post("/api/v1/models/ghost/retrains", e, "{\"hyperparameters\":{\"maxIter\":5}}"),
+                404, "No model named 'ghost'"));
+        list.add(new Bad("bad overrides with an idempotency key", Call.post(retrain, e, "{\"hyperparameters\":{\"maxIter\":-1}}")
+                .header("Idempotency-Key", "bad-overrides"), 400, "hyperparameters.maxIter: -1.0 is out of range"));
+        // paging the versions list
+        list.add(new Bad("versions limit zero", Call.get(m + "/versions?limit=0", v), 400, "'limit' must be an integer from 1 to 1000"));
+        list.add(new Bad("versions cursor text", Call.get(m + "/versions?cursor=v2", v), 400, "'cursor' must be an integer"));
+        list.add(new Bad("versions unknown parameter", Call.get(m + "/versions?page=2", v), 400, "Unknown query parameter 'page'"));
         list.add(new Bad("trailing content", Call.post(retrain, e, "{\"reason\":\"a\"} x"), 400, "not valid JSON"));
         list.add(new Bad("duplicate field", Call.post(retrain, e, "{\"reason\":\"a\",\"reason\":\"b\"}"), 400, "not valid JSON"));
         list.add(new Bad("text/plain body", Call.post(retrain, e, "{\"reason\":\"x\"}").contentType("text/plain"), 415,
@@ -586,5 +617,105 @@ class ApiServerIT {
         JsonNode audit = json(send(Call.get("/api/v1/audit?actor=eng&model=" + MODEL, tokens.get("aud"))));
         assertThat(audit.path("items")).extracting(i -> i.path("action").asText())
                 .containsSubsequence("schedule.created", "schedule.updated", "schedule.paused", "schedule.resumed", "schedule.deleted");
+    }
+    // ------------------------------------------------------------ a retrain with overrides, end to end
+
+    @Test
+    @Order(9)
+    void aRetrainWithAWindowAndHyperparametersTrainsOnTheWindowRecordsThemAndReproduces() throws Exception {
+        String retrain = "/api/v1/models/" + MODEL + "/retrains";
+        String body = "{\"reason\":\"day two only\",\"from\":\"2025-01-02\",\"to\":\"2025-01-03T00:00:00Z\","
+                + "\"hyperparameters\":{\"maxIter\":7,\"regParam\":0.05}}";
+        HttpResponse<String> started = send(Call.post(retrain, tokens.get("eng"), body).header("Idempotency-Key", "day-two"));
+        assertThat(started.statusCode()).as(started.body()).isEqualTo(202);
+        JsonNode trigger = json(started);
+        String key = trigger.get("runKey").asText();
+        assertThat(trigger.path("overrides").path("from").asText()).isEqualTo("2025-01-02T00:00:00Z");
+        assertThat(trigger.path("overrides").path("hyperparameters").path("maxIter").asDouble()).isEqualTo(7.0);
+
+        // The key covers the overrides: the same request written differently replays, another window or value is refused.
+        String sameInOtherWords = "{\"hyperparameters\":{\"regParam\":0.05,\"maxIter\":7.0},\"to\":\"2025-01-03\","
+                + "\"from\":\"2025-01-02T00:00:00Z\",\"reason\":\"day two only\"}";
+        HttpResponse<String> replay = send(Call.post(retrain, tokens.get("eng"), sameInOtherWords).header("Idempotency-Key", "day-two"));
+        assertThat(replay.statusCode()).as(replay.body()).isEqualTo(200);
+        assertThat(json(replay).get("runKey").asText()).isEqualTo(key);
+        for (String other : List.of(body.replace("\"maxIter\":7", "\"maxIter\":8"), body.replace("2025-01-03T00:00:00Z", "2025-01-04T00:00:00Z"),
+                "{\"reason\":\"day two only\"}")) {
+            HttpResponse<String> refused = send(Call.post(retrain, tokens.get("eng"), other).header("Idempotency-Key", "day-two"));
+            assertThat(refused.statusCode()).as(other + " -> " + refused.body()).isEqualTo(422);
+            assertThat(json(refused).get("type").asText()).endsWith("idempotency-key-reused");
+            assertThat(json(refused).get("detail").asText()).contains("different request body", key);
+        }
+
+        JsonNode run = awaitRun(key);
+        assertThat(run.path("run").path("status").asText()).as(run.toString()).isIn("SUCCEEDED", "GATE_FAILED");
+        assertThat(run.path("run").path("overrides").path("to").asText()).isEqualTo("2025-01-03T00:00:00Z");
+
+        // The snapshot validated exactly the window's rows, and the feature table holds exactly them.
+        var source = io.trellis.spark.DeltaTables.read(runtime.spark(), new io.trellis.spark.DatasetVersion(
+                runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE), run.path("validation").path("report").path("deltaVersion").asLong()));
+        long inWindow = source.where("event_date = DATE'2025-01-02'").count();
+        long whole = source.count();
+        assertThat(inWindow).isBetween(500L, whole - 1);
+        JsonNode windowRule = null;
+        for (JsonNode rule : run.path("validation").path("report").path("rules")) {
+            if (rule.path("rule").asText().equals("data_window")) {
+                windowRule = rule;
+            }
+        }
+        assertThat(windowRule).as(run.path("validation").toString()).isNotNull();
+        assertThat(windowRule.path("observed").asText()).isEqualTo(inWindow + " rows");
+        assertThat(windowRule.path("allowed").asText()).isEqualTo("event_date in [2025-01-02T00:00:00Z, 2025-01-03T00:00:00Z)");
+        assertThat(run.path("validation").path("report").path("rowCount").asLong()).as("the dataset version keeps its own row count")
+                .isEqualTo(whole);
+        int version = run.path("version").path("version").asInt();
+        JsonNode lineage = json(send(Call.get("/api/v1/models/" + MODEL + "/versions/" + version + "/lineage", tokens.get("vera"))));
+        long featureRows = -1;
+        for (JsonNode input : lineage.path("inputs")) {
+            if (input.path("relation").asText().equals("features")) {
+                featureRows = input.path("dataset").path("rowCount").asLong();
+            }
+        }
+        assertThat(featureRows).as(lineage.path("inputs").toString()).isEqualTo(inWindow);
+
+        // The hyperparameters reached training and are the version's recorded parameters; the spec's others stay.
+        JsonNode params = run.path("version").path("params");
+        assertThat(params.path("maxIter").asDouble()).as(params.toString()).isEqualTo(7.0);
+        assertThat(params.path("regParam").asDouble()).isEqualTo(0.05);
+        assertThat(params.path("elasticNetParam").asDouble()).isEqualTo(0.0);
+        JsonNode audit = json(send(Call.get("/api/v1/audit?action=retrain.started&runKey=" + enc(key), tokens.get("aud"))));
+        assertThat(audit.path("items").get(0).path("details").path("overrides").path("hyperparameters").path("regParam").asDouble())
+                .isEqualTo(0.05);
+
+        // Reproduction applies the recorded window and hyperparameters: same feature rows, same metrics.
+        var reproduced = new io.trellis.workers.Reproduction(runtime.metadata(), runtime.spark(), runtime.config().home().resolve("scratch"))
+                .run(MODEL, version, "aud");
+        assertThat(reproduced.featureRows()).isEqualTo(inWindow);
+        assertThat(reproduced.featuresIdentical()).isTrue();
+        assertThat(reproduced.reproduced()).as(reproduced.toString()).isTrue();
+
+        // The versions list pages by version number.
+        JsonNode first = json(send(Call.get("/api/v1/models/" + MODEL + "/versions?limit=1", tokens.get("vera"))));
+        assertThat(first.path("items")).hasSize(1);
+        assertThat(first.path("items").get(0).path("version").asInt()).isEqualTo(1);
+        assertThat(first.path("nextCursor").asText()).isEqualTo("1");
+        JsonNode second = json(send(Call.get("/api/v1/models/" + MODEL + "/versions?limit=1&cursor=1", tokens.get("vera"))));
+        assertThat(second.path("items").get(0).path("version").asInt()).isEqualTo(version);
+        assertThat(second.path("nextCursor").isNull()).isTrue();
+    }
+
+    private JsonNode awaitRun(String key) throws Exception {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(6));
+        while (true) {
+            HttpResponse<String> r = send(Call.get("/api/v1/runs/" + enc(key), tokens.get("vera")));
+            assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+            JsonNode run = json(r);
+            String status = run.has("run") ? run.path("run").path("status").asText() : "STARTING";
+            if (!status.equals("RUNNING") && !status.equals("STARTING")) {
+                return run;
+            }
+            assertThat(Instant.now()).as("run %s finishes", key).isBefore(deadline);
+            Thread.sleep(500);
+        }
     }
 }

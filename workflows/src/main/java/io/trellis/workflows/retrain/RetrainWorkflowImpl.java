@@ -4,6 +4,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.workflow.Workflow;
 import io.trellis.spec.ErrorCode;
+import io.trellis.spec.RetrainOverrides;
 import io.trellis.workflows.ActivityPolicies;
 import io.trellis.workflows.Failures;
 import io.trellis.workflows.activities.EvaluateRequest;
@@ -30,6 +31,8 @@ import java.util.stream.Collectors;
 public class RetrainWorkflowImpl implements RetrainWorkflow {
     /** New versions land here as candidates; promotion to the later environments is the promotion lifecycle's job. */
     static final String FIRST_ENVIRONMENT = "dev";
+    /** Change id of the retrain overrides (data window, hyperparameters) passed to the registry and Spark steps. */
+    static final String OVERRIDES_CHANGE = "retrain-overrides";
 
     private final RegistryActivities registry = Workflow.newActivityStub(RegistryActivities.class,
             ActivityPolicies.registry(Duration.ofSeconds(30)));
@@ -58,11 +61,14 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         runKey = Workflow.getInfo().getWorkflowId();
         modelName = request.modelName();
         String actor = request.triggeredBy();
+        // Histories recorded before overrides existed replay without them (and without this marker's effect).
+        RetrainOverrides overrides = Workflow.getVersion(OVERRIDES_CHANGE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION
+                || request.overrides() == null || request.overrides().noOverrides() ? null : request.overrides();
 
         ModelDefinition model;
         try {
             model = registry.startRun(new RunStart(runKey, Workflow.getInfo().getRunId(), request.modelName(),
-                    actor, request.reason()));
+                    actor, request.reason(), overrides));
         } catch (ActivityFailure f) {
             // startRun records its own audit row (the run row may not exist: unknown model).
             status = RunStatus.FAILED;
@@ -71,7 +77,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         }
 
         SnapshotResult snapshot = step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor,
-                () -> snapshotSpark.snapshotAndValidate(new SnapshotRequest(runKey, model.spec())));
+                () -> snapshotSpark.snapshotAndValidate(new SnapshotRequest(runKey, model.spec(), overrides)));
         step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor, () -> {
             registry.recordSnapshot(runKey, snapshot);
             return null;
@@ -83,14 +89,15 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         }
 
         FeatureResult features = step(RetrainStep.BUILD_FEATURES, actor,
-                () -> featureSpark.buildFeatures(new FeatureRequest(runKey, model.spec(), snapshot.source())));
+                () -> featureSpark.buildFeatures(new FeatureRequest(runKey, model.spec(), snapshot.source(), overrides)));
         step(RetrainStep.BUILD_FEATURES, actor, () -> {
             registry.recordFeatures(runKey, features);
             return null;
         });
 
         TrainResult trained = step(RetrainStep.TRAIN, actor,
-                () -> trainSpark.train(new TrainRequest(runKey, model.spec(), features.table())));
+                () -> trainSpark.train(new TrainRequest(runKey, overrides == null ? model.spec() : overrides.applyTo(model.spec()),
+                        features.table())));
 
         EvaluationResult evaluation = step(RetrainStep.EVALUATE, actor,
                 () -> evaluateSpark.evaluate(new EvaluateRequest(runKey, model.spec(), features.table(),

@@ -243,4 +243,30 @@ class RetrainWorkflowTest {
                 .filter(a -> a.getTaskQueue().getName().equals(TaskQueues.SPARK))
                 .forEach(a -> assertThat(a.getHeartbeatTimeout().getSeconds()).isPositive());
     }
+    @Test
+    void overridesReachTheRegistryTheSnapshotAndFeatureStepsAndTrainingUsesTheirHyperparameters() {
+        io.trellis.spec.RetrainOverrides overrides = io.trellis.spec.RetrainOverrides.of("2025-01-02", "2025-01-03",
+                Map.of("maxIter", 7.0));
+        RetrainResult result = newRun("overrides").run(new RetrainRequest("customer-churn", "alice", "window", overrides));
+
+        assertThat(result.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(registry.starts).singleElement().extracting(io.trellis.workflows.activities.RunStart::overrides).isEqualTo(overrides);
+        assertThat(spark.requests).hasSize(3);
+        var snapshot = (io.trellis.workflows.activities.SnapshotRequest) spark.requests.get(0);
+        var features = (io.trellis.workflows.activities.FeatureRequest) spark.requests.get(1);
+        var train = (io.trellis.workflows.activities.TrainRequest) spark.requests.get(2);
+        assertThat(snapshot.overrides()).isEqualTo(overrides);
+        assertThat(snapshot.spec().algorithm().hyperparameters()).containsEntry("maxIter", 50.0);
+        assertThat(features.overrides()).isEqualTo(overrides);
+        assertThat(train.spec().algorithm().hyperparameters()).containsEntry("maxIter", 7.0).containsEntry("regParam", 0.01);
+    }
+
+    @Test
+    void aRetrainWithoutOverridesPassesNone() {
+        newRun("plain").run(request());
+        assertThat(registry.starts).singleElement().extracting(io.trellis.workflows.activities.RunStart::overrides).isNull();
+        assertThat(((io.trellis.workflows.activities.SnapshotRequest) spark.requests.get(0)).overrides()).isNull();
+        assertThat(((io.trellis.workflows.activities.TrainRequest) spark.requests.get(2)).spec().algorithm().hyperparameters())
+                .containsEntry("maxIter", 50.0);
+    }
 }

@@ -33,6 +33,7 @@ final class TestingRetrainActivities {
         final List<String> calls = new CopyOnWriteArrayList<>();
         final List<RunOutcome> outcomes = new CopyOnWriteArrayList<>();
         final List<RegisterRequest> registrations = new CopyOnWriteArrayList<>();
+        final List<RunStart> starts = new CopyOnWriteArrayList<>();
         volatile ChampionRef champion;
         volatile Function<RunStart, ModelDefinition> onStart = start -> new ModelDefinition(start.modelName(),
                 SampleModels.customerChurn(), "sha", champion);
@@ -40,6 +41,7 @@ final class TestingRetrainActivities {
         @Override
         public ModelDefinition startRun(RunStart start) {
             calls.add("startRun");
+            starts.add(start);
             return onStart.apply(start);
         }
 
@@ -81,10 +83,12 @@ final class TestingRetrainActivities {
         volatile Map<String, Double> candidateMetrics = Map.of("auc", 0.83, "log_loss", 0.41, "precision", 0.6, "recall", 0.5);
         volatile Map<String, Double> championMetrics;
         volatile Runnable duringEvaluate = () -> { };
+        final List<Object> requests = new CopyOnWriteArrayList<>();
 
         @Override
         public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
             calls.add("snapshot");
+            requests.add(request);
             DatasetRef source = new DatasetRef("/lake/raw/customer_churn", 7, 5000);
             if (dataValid) {
                 return new SnapshotResult(source, true, List.of(new RuleResult("min_rows", null, "5000", "≥ 500", true)));
@@ -97,6 +101,7 @@ final class TestingRetrainActivities {
         @Override
         public FeatureResult buildFeatures(FeatureRequest request) {
             calls.add("features");
+            requests.add(request);
             if (featureAttempts.incrementAndGet() <= featureFailuresBeforeSuccess) {
                 throw new IllegalStateException("executor lost (simulated)");
             }
@@ -106,6 +111,7 @@ final class TestingRetrainActivities {
         @Override
         public TrainResult train(TrainRequest request) {
             calls.add("train");
+            requests.add(request);
             if (trainFailure != null) {
                 throw trainFailure;
             }
