@@ -26,7 +26,7 @@ class WorkflowReplayTest {
     static final List<String> HISTORIES = List.of(
             "retrain-succeeded", "retrain-validation-failed", "retrain-gate-failed", "retrain-transient-retried",
             "promotion-approved", "promotion-four-eyes-then-rejected", "promotion-expired", "promotion-gate-failed",
-            "rollback", "scoring", "monitor-retrain-started", "monitor-no-drift");
+            "rollback", "scoring", "monitor-retrain-started", "monitor-no-drift", "retrain-overrides");
 
     static List<String> histories() {
         return HISTORIES;

@@ -22,7 +22,18 @@ public final class RetrainHistories {
         run(dir, "retrain-transient-retried", (spark) -> spark.featureFailuresBeforeSuccess = 1);
     }
 
+    /** A retrain with a data window and a hyperparameter (recorded after the {@code retrain-overrides} change). */
+    public static void recordWithOverrides(Path dir) throws IOException {
+        run(dir, "retrain-overrides", (spark) -> { }, new RetrainRequest("customer-churn", "alice", "history",
+                io.trellis.spec.RetrainOverrides.of("2025-01-02", "2025-01-03", Map.of("maxIter", 7.0))));
+    }
+
     private static void run(Path dir, String name, Consumer<TestingRetrainActivities.Spark> setup) throws IOException {
+        run(dir, name, setup, new RetrainRequest("customer-churn", "alice", "history"));
+    }
+
+    private static void run(Path dir, String name, Consumer<TestingRetrainActivities.Spark> setup, RetrainRequest request)
+            throws IOException {
         try (TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance()) {
             Worker orchestration = env.newWorker(TaskQueues.ORCHESTRATION);
             Worker sparkWorker = env.newWorker(TaskQueues.SPARK);
@@ -37,7 +48,7 @@ public final class RetrainHistories {
             RetrainWorkflow wf = client.newWorkflowStub(RetrainWorkflow.class, WorkflowOptions.newBuilder()
                     .setTaskQueue(TaskQueues.ORCHESTRATION).setWorkflowId(id).build());
             try {
-                wf.run(new RetrainRequest("customer-churn", "alice", "history"));
+                wf.run(request);
             } catch (RuntimeException expectedForFailureScenarios) {
                 // the history of a failed run is as worth replaying as a successful one
             }
