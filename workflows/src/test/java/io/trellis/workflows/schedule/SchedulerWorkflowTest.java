@@ -9,6 +9,8 @@ import io.temporal.common.WorkflowExecutionHistory;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
 import io.temporal.workflow.Workflow;
 import io.temporal.workflow.unsafe.WorkflowUnsafe;
 import io.trellis.workflows.TaskQueues;
@@ -230,5 +232,71 @@ class SchedulerWorkflowTest {
         child.getResult(RetrainResult.class);
         assertThat(child.describe().getStatus()).isEqualTo(io.temporal.api.enums.v1.WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_COMPLETED);
         assertThat(RUNS).anyMatch(r -> r.workflowId().equals(running) && r.end() - r.start() >= Duration.ofHours(3).toMillis());
+    }
+    /**
+     * A live worker restart mid-month: the worker process stops (its factory shut down) and a fresh one, with an empty
+     * cache, takes over on the same server; firings continue on time and none is lost or doubled. Sticky execution is
+     * off as in the crash tests: the SDK's test server never expires a dead worker's sticky queue (a real cluster does
+     * after 5 s), so a task sent there would hold time skipping for ever. No simulated time passes while no worker
+     * runs: a timer that fires then locks time skipping until a worker completes its task, so env.sleep would wait in
+     * real time (what hung the earlier attempt).
+     */
+    @Test
+    void firingsContinueOnTimeAfterTheWorkerIsReplacedMidMonth() throws Exception {
+        WorkerOptions noSticky = WorkerOptions.newBuilder().setStickyQueueScheduleToStartTimeout(Duration.ZERO).build();
+        try (TestWorkflowEnvironment live = TestWorkflowEnvironment.newInstance()) {
+            register(live.newWorker(TaskQueues.ORCHESTRATION, noSticky));
+            live.start();
+            WorkflowClient liveClient = live.getWorkflowClient();
+            ScheduleDefinition def = new ScheduleDefinition(ScheduleDefinition.scheduleId(ScheduleKind.RETRAIN, MODEL, null), ScheduleKind.RETRAIN,
+                    MODEL, null, "0 2 * * *", "Europe/Berlin", OverlapPolicy.SKIP).validated();
+            SchedulerWorkflow wf = liveClient.newWorkflowStub(SchedulerWorkflow.class, WorkflowOptions.newBuilder()
+                    .setTaskQueue(TaskQueues.ORCHESTRATION).setWorkflowId(SchedulerWorkflow.workflowId(def.scheduleId())).build());
+            WorkflowClient.start(wf::run, ScheduleState.initial(def, false, null));
+            Instant begin = Instant.ofEpochMilli(live.currentTimeMillis());
+
+            // Half a month, then the worker goes away between two firings (runs last 10 minutes after 02:00).
+            live.sleep(Duration.ofDays(15).plusHours(6));
+            int beforeRestart = RUNS.size();
+            WorkerFactory original = live.getWorkerFactory();
+            original.shutdown();
+            original.awaitTermination(30, TimeUnit.SECONDS);
+            assertThat(original.isTerminated()).isTrue();
+
+            WorkerFactory replacement = WorkerFactory.newInstance(liveClient);
+            register(replacement.newWorker(TaskQueues.ORCHESTRATION, noSticky));
+            replacement.start();
+            try {
+                live.sleep(Duration.ofDays(31).minus(Duration.ofDays(15).plusHours(6)));
+                // the new worker answers queries and signals from a cold cache: it rebuilt the schedule from history
+                ScheduleInfo info = wf.describe();
+                List<Instant> starts = starts().stream().map(SchedulerWorkflowTest::second).toList();
+                Instant end = begin.plus(Duration.ofDays(31));
+                List<Instant> expected = new ArrayList<>();
+                CronExpression cron = CronExpression.parse("0 2 * * *");
+                for (Instant t = cron.next(begin, BERLIN); t.isBefore(end.minus(Duration.ofMinutes(10))); t = cron.next(t, BERLIN)) {
+                    expected.add(t);
+                }
+                assertThat(beforeRestart).isBetween(14, 16);
+                assertThat(RUNS.size()).as("firings after the restart were run by the new worker").isGreaterThan(beforeRestart + 13);
+                // Each firing on its minute, none lost or doubled. Workflow time also runs in real time while a task is
+                // processed, so on a loaded machine a start may read a second or two after the minute.
+                assertThat(starts).hasSameSizeAs(expected);
+                for (int i = 0; i < expected.size(); i++) {
+                    assertThat(Duration.between(expected.get(i), starts.get(i))).as("firing %d at %s", i, expected.get(i))
+                            .isBetween(Duration.ZERO, Duration.ofSeconds(10));
+                }
+                assertThat(info.fired()).isEqualTo(RUNS.size());
+                assertThat(info.skipped()).isZero();
+                assertNoOverlap();
+                wf.pause("after the restart");
+                live.sleep(Duration.ofDays(2));
+                assertThat(RUNS).hasSize(expected.size());
+                assertThat(wf.describe().paused()).isTrue();
+            } finally {
+                replacement.shutdownNow();
+                replacement.awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
     }
 }
