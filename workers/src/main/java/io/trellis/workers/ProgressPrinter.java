@@ -60,7 +60,7 @@ public final class ProgressPrinter implements AutoCloseable {
         }
     }
 
-    String render() {
+    public String render() {
         RetrainProgress p = stub.query("progress", RetrainProgress.class);
         StringBuilder line = new StringBuilder(String.format("  [%d/%d] %s", p.stepNumber(), p.totalSteps(), p.step().label()));
         DescribeWorkflowExecutionResponse d = client.getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(

@@ -62,6 +62,8 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
                 throw e;
             }
             ChampionRef champion = registry.findChampion(model.name()).map(RegistryActivitiesImpl::championRef).orElse(null);
+            // The step the run moves to, for readers without the workflow (trellis status on the embedded stack).
+            registry.updateRunStep(start.runKey(), "snapshot + validate");
             return new ModelDefinition(model.name(), spec, model.specSha256(), champion);
         });
     }
@@ -89,6 +91,7 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
             report.put("passed", snapshot.passed());
             report.put("rules", rules);
             registry.recordValidation(runKey, dv.id(), snapshot.passed(), report);
+            registry.updateRunStep(runKey, snapshot.passed() ? "build features" : "snapshot + validate");
             return null;
         });
     }
@@ -99,6 +102,7 @@ public final class RegistryActivitiesImpl implements RegistryActivities {
             DatasetVersionRecord dv = registry.recordDatasetVersion(features.table().tablePath(), features.table().version(),
                     features.table().rowCount(), DatasetKind.FEATURES, null);
             registry.recordRunInput(runKey, dv.id(), "features");
+            registry.updateRunStep(runKey, "train + evaluate");
             return null;
         });
     }

@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 /**
  * The {@code trellis} command. Exit codes scripts can rely on: 0 success; 1 internal error; 2 usage error;
  * 3 bad input (invalid spec, unknown model, missing table, schema mismatch); 4 the run did not succeed
- * (validation or gate failure, or a failed step); 5 the audit chain is broken ({@code audit verify}).
+ * (validation or gate failure, or a failed step); 5 the audit chain is broken ({@code audit verify}); {@code status} only:
+ * 6 the run failed its gates, 7 the run is still running ({@code --once}).
  */
 @Command(name = "trellis", mixinStandardHelpOptions = true, version = "trellis 0.1.0",
         description = "Durable ML retraining on Temporal, Spark and Delta Lake.",
@@ -46,6 +47,7 @@ import picocli.CommandLine.Option;
                 BenchLineageQueriesCommand.class,
                 BenchDriftCommand.class,
                 BenchApiCommand.class,
+                StatusCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
@@ -54,6 +56,10 @@ public final class TrellisCli {
     public static final int EXIT_RUN_FAILED = 4;
     /** {@code trellis audit verify} found a broken link in the audit log's hash chain. */
     public static final int EXIT_CHAIN_BROKEN = 5;
+    /** {@code trellis status}: the run's version failed its gates (GATE_FAILED). */
+    public static final int EXIT_GATE_FAILED = 6;
+    /** {@code trellis status --once} (or {@code --timeout}): the run is still RUNNING. */
+    public static final int EXIT_STILL_RUNNING = 7;
 
     @Option(names = "--config", description = "Properties file with trellis.* settings (env TRELLIS_CONFIG); environment variables override it.")
     Path configFile;
