@@ -174,7 +174,7 @@ public final class TrellisRuntime implements AutoCloseable {
      */
     public Schedules schedules() {
         if (embeddedTemporal()) {
-            return new DurableSchedules(client(), registry(), queries());
+            return new DurableSchedules(client(), registry(), queries(), new io.trellis.metadata.EmbeddedScheduleStore(metadata));
         }
         return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(),
                 ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build()), registry());

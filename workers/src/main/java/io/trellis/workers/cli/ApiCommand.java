@@ -2,7 +2,9 @@ package io.trellis.workers.cli;
 
 import io.trellis.workers.TrellisRuntime;
 import io.trellis.workers.api.ApiService;
+import io.trellis.workers.schedules.DurableSchedules;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -34,6 +36,11 @@ final class ApiCommand implements Callable<Integer> {
         try (TrellisRuntime runtime = TrellisRuntime.open(root.config())) {
             if (runtime.embeddedTemporal()) {
                 runtime.startWorkers();
+                // The embedded server forgot the schedules with its last process; PostgreSQL kept their definitions.
+                List<String> restored = ((DurableSchedules) runtime.schedules()).restore("trellis");
+                if (!restored.isEmpty()) {
+                    System.out.println("Restored " + restored.size() + " schedule(s): " + String.join(", ", restored));
+                }
             }
             try (ApiService api = ApiService.start(runtime, new InetSocketAddress(bind, port), threads)) {
                 System.out.println("Trellis API listening on " + api.server().baseUri() + " (OpenAPI: " + api.server().baseUri()
