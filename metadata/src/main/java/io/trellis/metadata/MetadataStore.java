@@ -1,11 +1,13 @@
 package io.trellis.metadata;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.persistence.EntityManagerFactory;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.hibernate.cfg.AvailableSettings;
 import org.hibernate.jpa.HibernatePersistenceConfiguration;
 import org.hibernate.tool.schema.Action;
+import org.hibernate.type.format.jackson.JacksonJsonFormatMapper;
 
 /**
  * The PostgreSQL metadata store: migrates the schema with Flyway, then starts Hibernate, which only
@@ -71,8 +73,24 @@ public final class MetadataStore implements AutoCloseable {
                 .property("hibernate.hikari.maximumPoolSize", String.valueOf(config.poolSize()))
                 .property("hibernate.hikari.minimumIdle", "1")
                 .property("hibernate.hikari.poolName", "trellis-metadata")
+                .property(AvailableSettings.JSON_FORMAT_MAPPER, new JacksonJsonFormatMapper(jsonColumnMapper()))
                 .createEntityManagerFactory();
         return new MetadataStore(emf);
+    }
+
+    /**
+     * The mapper of JSON columns: Hibernate's default registers every Jackson module on the classpath, and in a process
+     * with Spark that includes jackson-module-scala, which reads untyped JSON arrays (a validation report's rules) as
+     * Scala collections that nothing else can write back. Every other module is kept, as before.
+     */
+    static ObjectMapper jsonColumnMapper() {
+        ObjectMapper mapper = new ObjectMapper();
+        for (com.fasterxml.jackson.databind.Module module : ObjectMapper.findModules(MetadataStore.class.getClassLoader())) {
+            if (!module.getClass().getName().startsWith("com.fasterxml.jackson.module.scala.")) {
+                mapper.registerModule(module);
+            }
+        }
+        return mapper;
     }
 
     /** Applies pending migrations only; for tools that manage the schema apart from the services. */

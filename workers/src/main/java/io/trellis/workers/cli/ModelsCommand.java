@@ -53,7 +53,9 @@ final class ModelsCommand {
         }
     }
 
-    @Command(name = "versions", mixinStandardHelpOptions = true, description = "List a model's versions with their metrics.")
+    @Command(name = "versions", mixinStandardHelpOptions = true, description = {"List a model's versions with their metrics,"
+            + " oldest first, a page at a time (keyset on the version number: stable while new versions register).",
+            "With more to come the last line is 'next: --after N'."})
     static final class Versions implements Callable<Integer> {
         @ParentCommand
         ModelsCommand parent;
@@ -61,12 +63,26 @@ final class ModelsCommand {
         @Parameters(paramLabel = "MODEL")
         String model;
 
+        @picocli.CommandLine.Option(names = "--limit", description = "Versions per page, 1-1000 (default: ${DEFAULT-VALUE}).")
+        int limit = 100;
+
+        @picocli.CommandLine.Option(names = "--after", paramLabel = "VERSION", description = "Start after this version (the previous page's 'next').")
+        Integer after;
+
         @Override
         public Integer call() {
+            if (limit < 1 || limit > io.trellis.metadata.RegistryQueries.MAX_PAGE_SIZE || (after != null && after < 0)) {
+                throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
+                        "--limit must be 1 to " + io.trellis.metadata.RegistryQueries.MAX_PAGE_SIZE + " and --after not negative");
+            }
             try (TrellisRuntime runtime = TrellisRuntime.open(parent.root.config())) {
-                for (ModelVersionRecord v : runtime.registry().versions(model)) {
+                var page = runtime.queries().versions(model, after, limit);
+                for (ModelVersionRecord v : page.items()) {
                     System.out.printf(Locale.ROOT, "v%-4d %-10s %-24s auc=%s run=%s%n", v.version(), v.status(), v.algorithm(),
                             v.metrics().get("auc"), v.runKey());
+                }
+                if (page.nextCursor() != null) {
+                    System.out.println("next: --after " + page.nextCursor());
                 }
                 return TrellisCli.EXIT_OK;
             }

@@ -125,6 +125,15 @@ class StatusCliIT {
         console.stdout.reset();
         assertThat(TrellisCli.execute("--config", embeddedConfig.toString(), "status", firstKey, "--once")).isEqualTo(TrellisCli.EXIT_OK);
         assertThat(out()).contains("SUCCEEDED").doesNotContain("RUNNING");
+
+        // The versions list pages by version number.
+        console.stdout.reset();
+        assertThat(TrellisCli.execute("--config", embeddedConfig.toString(), "models", "versions", MODEL, "--limit", "1")).isZero();
+        assertThat(out()).containsPattern("(?m)^v1 +REGISTERED").doesNotContain("v2 ").contains("next: --after 1");
+        console.stdout.reset();
+        assertThat(TrellisCli.execute("--config", embeddedConfig.toString(), "models", "versions", MODEL, "--after", "1")).isZero();
+        assertThat(out()).containsPattern("(?m)^v2 +REJECTED").doesNotContain("v1 ").doesNotContain("next:");
+        assertThat(TrellisCli.execute("--config", embeddedConfig.toString(), "models", "versions", MODEL, "--limit", "0")).isEqualTo(2);
     }
 
     @Test
