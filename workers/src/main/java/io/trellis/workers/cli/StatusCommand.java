@@ -78,7 +78,7 @@ final class StatusCommand implements Callable<Integer> {
                     out.println("RUNNING");
                     return TrellisCli.EXIT_STILL_RUNNING;
                 }
-                Thread.sleep(Duration.ofMillis((long) (interval * 1000)));
+                Thread.sleep((long) (interval * 1000));
                 run = find(runtime);
             }
             return outcome(runtime, run, out);
