@@ -47,8 +47,14 @@ public final class MonitoringStore {
     /** One statistic of one run. */
     public record Statistic(String feature, String statistic, double value, String severity) {}
 
-    /** One point of a time series. */
-    public record Point(String runKey, Instant measuredAt, double value, String severity) {}
+    /** Every statistic monitoring records: per feature psi, ks and null_rate; psi of {@link #PREDICTION}; auc and auc_drop of {@link #MODEL}. */
+    public static final List<String> STATISTICS = List.of("psi", "ks", "null_rate", "auc", "auc_drop");
+
+    /** One point of a time series: the monitoring run, when, the value, its severity (PSI only) and what was watched. */
+    public record Point(String runKey, Instant measuredAt, double value, String severity, Integer modelVersion, String environment) {}
+
+    /** A series a model has points in: a feature (or {@link #PREDICTION} / {@link #MODEL}) and a statistic. */
+    public record SeriesName(String feature, String statistic) {}
 
     /** A recorded monitoring run. */
     public record MonitoringRun(String runKey, String modelName, Integer modelVersion, String environment, String decision,
@@ -228,24 +234,82 @@ public final class MonitoringStore {
         });
     }
 
+    /**
+     * The feature a series request names, checked: auc and auc_drop belong to {@link #MODEL} (the default for them);
+     * an unknown statistic, or a feature statistic without a feature, is INVALID_REQUEST.
+     */
+    public static String seriesFeature(String feature, String statistic) {
+        if (!STATISTICS.contains(statistic)) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "Unknown statistic '" + statistic + "'; monitoring records "
+                    + String.join(", ", STATISTICS) + ".");
+        }
+        boolean ofModel = statistic.equals("auc") || statistic.equals("auc_drop");
+        if (feature == null) {
+            if (ofModel) {
+                return MODEL;
+            }
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "Name the feature whose " + statistic + " to show (--feature F, or ?feature=F;"
+                    + " " + PREDICTION + " for the score distribution).");
+        }
+        return feature;
+    }
+
     /** The time series of one statistic of one feature of a model, oldest first. */
     public List<Point> series(String modelName, String feature, String statistic) {
+        return series(modelName, null, feature, statistic, Integer.MAX_VALUE);
+    }
+
+    /**
+     * The latest {@code limit} points of one statistic of one feature of a model, in every environment or only in
+     * {@code environment} (null: all), oldest first. Unknown model: UNKNOWN_MODEL; a series without points is empty.
+     */
+    public List<Point> series(String modelName, String environment, String feature, String statistic, int limit) {
+        if (limit < 1) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "a series limit must be at least 1, got " + limit);
+        }
         return tx.inTransaction(em -> {
             long modelId = modelId(em, modelName);
             return jdbc(em, c -> {
-                try (PreparedStatement ps = c.prepareStatement("select r.run_key, s.measured_at, s.value, s.severity from"
-                        + " monitoring_statistics s join monitoring_runs r on r.id = s.monitoring_run_id where s.model_id = ?"
-                        + " and s.feature = ? and s.statistic = ? order by s.measured_at, s.id")) {
+                try (PreparedStatement ps = c.prepareStatement("select r.run_key, s.measured_at, s.value, s.severity, r.model_version,"
+                        + " r.environment from monitoring_statistics s join monitoring_runs r on r.id = s.monitoring_run_id"
+                        + " where s.model_id = ? and s.feature = ? and s.statistic = ? and (cast(? as text) is null or r.environment = ?)"
+                        + " order by s.measured_at desc, s.id desc limit ?")) {
                     ps.setLong(1, modelId);
                     ps.setString(2, feature);
                     ps.setString(3, statistic);
+                    ps.setString(4, environment);
+                    ps.setString(5, environment);
+                    ps.setInt(6, limit);
                     List<Point> points = new ArrayList<>();
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            points.add(new Point(rs.getString(1), rs.getTimestamp(2).toInstant(), rs.getDouble(3), rs.getString(4)));
+                            int version = rs.getInt(5);
+                            points.add(new Point(rs.getString(1), rs.getTimestamp(2).toInstant(), rs.getDouble(3), rs.getString(4),
+                                    rs.wasNull() ? null : version, rs.getString(6)));
                         }
                     }
+                    java.util.Collections.reverse(points);
                     return points;
+                }
+            });
+        });
+    }
+
+    /** The series a model has points in, by feature then statistic; unknown model: UNKNOWN_MODEL. */
+    public List<SeriesName> seriesNames(String modelName) {
+        return tx.inTransaction(em -> {
+            long modelId = modelId(em, modelName);
+            return jdbc(em, c -> {
+                try (PreparedStatement ps = c.prepareStatement("select distinct feature, statistic from monitoring_statistics"
+                        + " where model_id = ? order by feature, statistic")) {
+                    ps.setLong(1, modelId);
+                    List<SeriesName> names = new ArrayList<>();
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            names.add(new SeriesName(rs.getString(1), rs.getString(2)));
+                        }
+                    }
+                    return names;
                 }
             });
         });

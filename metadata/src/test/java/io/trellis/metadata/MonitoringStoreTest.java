@@ -2,6 +2,7 @@ package io.trellis.metadata;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
 import io.trellis.metadata.MonitoringStore.MonitoringRun;
 import io.trellis.metadata.MonitoringStore.Statistic;
@@ -42,8 +43,38 @@ class MonitoringStoreTest {
     }
 
     private static MonitoringRun run(String key, String model, String decision, String retrain) {
-        return new MonitoringRun(key, model, 1, "production", decision, "because", retrain, "2025-01-02", "2025-01-04", 100L,
+        return run(key, model, "production", decision, retrain);
+    }
+
+    private static MonitoringRun run(String key, String model, String environment, String decision, String retrain) {
+        return new MonitoringRun(key, model, 1, environment, decision, "because", retrain, "2025-01-02", "2025-01-04", 100L,
                 50L, "file:/report.html", List.of("feature 'x' is missing"), "trellis-monitor", null);
+    }
+
+    @Test
+    void aSeriesCanBeNarrowedToOneEnvironmentAndItsLatestPointsOldestFirst() {
+        modelWithVersion("env-series-model");
+        monitoring.recordRun(run("monitor/env-series-model/1", "env-series-model", "production", "NO_DRIFT", null),
+                List.of(new Statistic("x", "psi", 0.1, "MODERATE"), new Statistic(MonitoringStore.MODEL, "auc", 0.8, null)));
+        monitoring.recordRun(run("monitor/env-series-model/2", "env-series-model", "staging", "NO_DRIFT", null),
+                List.of(new Statistic("x", "psi", 0.2, "SIGNIFICANT")));
+        monitoring.recordRun(run("monitor/env-series-model/3", "env-series-model", "production", "NO_DRIFT", null),
+                List.of(new Statistic("x", "psi", 0.3, "SIGNIFICANT")));
+
+        assertThat(monitoring.series("env-series-model", null, "x", "psi", 100)).extracting(MonitoringStore.Point::value)
+                .containsExactly(0.1, 0.2, 0.3);
+        assertThat(monitoring.series("env-series-model", "production", "x", "psi", 100))
+                .extracting(MonitoringStore.Point::value, MonitoringStore.Point::environment, MonitoringStore.Point::modelVersion)
+                .containsExactly(tuple(0.1, "production", 1), tuple(0.3, "production", 1));
+        assertThat(monitoring.series("env-series-model", null, "x", "psi", 2)).extracting(MonitoringStore.Point::runKey)
+                .containsExactly("monitor/env-series-model/2", "monitor/env-series-model/3");
+        assertThat(monitoring.series("env-series-model", "dev", "x", "psi", 100)).isEmpty();
+        assertThat(monitoring.seriesNames("env-series-model")).containsExactly(
+                new MonitoringStore.SeriesName(MonitoringStore.MODEL, "auc"), new MonitoringStore.SeriesName("x", "psi"));
+        assertThatThrownBy(() -> monitoring.series("no-such-model", null, "x", "psi", 10)).isInstanceOf(TrellisException.class)
+                .satisfies(e -> assertThat(((TrellisException) e).code()).isEqualTo(ErrorCode.UNKNOWN_MODEL));
+        assertThatThrownBy(() -> monitoring.series("env-series-model", null, "x", "psi", 0)).isInstanceOf(TrellisException.class)
+                .hasMessage("a series limit must be at least 1, got 0");
     }
 
     @Test

@@ -16,6 +16,8 @@ import io.trellis.workflows.monitor.MonitorDecision;
 import io.trellis.workflows.monitor.MonitorRequest;
 import io.trellis.workflows.monitor.MonitorResult;
 import io.trellis.workflows.monitor.MonitorWorkflow;
+import io.trellis.workflows.promotion.ScoringRequest;
+import io.trellis.workflows.promotion.ScoringWorkflow;
 import io.trellis.workflows.retrain.RetrainRequest;
 import io.trellis.workflows.retrain.RunStatus;
 import java.io.ByteArrayOutputStream;
@@ -35,7 +37,9 @@ import org.junit.jupiter.api.TestInstance;
  * The monitoring loop on the real stack (PostgreSQL, Temporal test server on loopback, Spark, Delta): a model is
  * trained on three clean days and made live in production. A fourth, clean day arrives: monitoring must find no drift
  * and start nothing. A fifth day arrives drifted (the sample generator's drift switch): monitoring must start a real
- * retrain, once, and a second pass must not start another.
+ * retrain, once, and a second pass must not start another. The reference profile comes from training; the first pass
+ * runs before batch scoring has written anything (a finding, and the window is re-scored), the drifted one reads the
+ * scores batch scoring stored for the live version.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MonitorEndToEndIT {
@@ -79,18 +83,41 @@ class MonitorEndToEndIT {
                 .run(new MonitorRequest(MODEL, null, "ops"));
     }
 
+    /** Production's batch scoring of the latest window, as the scoring schedule runs it: what monitoring reads. */
+    private void batchScore(String label) {
+        runtime.client().newWorkflowStub(ScoringWorkflow.class, WorkflowOptions.newBuilder()
+                        .setTaskQueue(TaskQueues.ORCHESTRATION)
+                        .setWorkflowId(ScoringWorkflow.workflowId(MODEL, "production", label))
+                        .build())
+                .run(new ScoringRequest(MODEL, "production", "scheduler"));
+    }
+
     @Test
     void noDriftStartsNothingThenDriftStartsOneRealRetrain() throws Exception {
+        // The reference profile was stored at training time, before any monitoring run.
+        assertThat(runtime.monitoring().reference(MODEL, 1)).hasValueSatisfying(r -> assertThat(r.sourceVersion()).isEqualTo(2));
+
         days(4, SampleDataOptions.NO_DRIFT);
+        // Batch scoring has not run in production yet: monitoring says so and re-scores the window itself.
         MonitorResult stable = monitor("clean-day");
         assertThat(stable.decision()).as(stable.reason()).isEqualTo(MonitorDecision.NO_DRIFT);
+        assertThat(stable.drift().findings()).anyMatch(f -> f.startsWith("no predictions table at "));
+        assertThat(stable.drift().scoresFrom()).startsWith("the live model, re-scoring the window");
+        assertThat(stable.drift().predictionPsi()).isNotNull();
         assertThat(stable.drift().windowFrom()).isEqualTo("2025-01-04");
         assertThat(stable.drift().features()).noneMatch(f -> f.severity().equals(FeatureDriftResult.SIGNIFICANT));
         assertThat(stable.retrainWorkflowId()).isNull();
 
         days(5, 4);
+        batchScore("drifted-day");
         MonitorResult drifted = monitor("drifted-day");
         assertThat(drifted.decision()).isEqualTo(MonitorDecision.RETRAIN_STARTED);
+        // Score drift and AUC from what batch scoring stored for v1 (labels joined on the key), not a re-scoring.
+        assertThat(drifted.drift().scoresFrom()).startsWith("predictions table ").contains("score/" + MODEL + "/production/drifted-day")
+                .contains(" of v1 ");
+        assertThat(drifted.drift().findings()).noneMatch(f -> f.contains("predictions"));
+        assertThat(drifted.drift().labelledRows()).isEqualTo(1000);
+        assertThat(drifted.drift().predictionPsi()).isNotNull();
         assertThat(drifted.significantFeatures()).contains("monthly_charges", "support_calls_90d", "data_usage_gb");
         assertThat(drifted.drift().currentRows()).isEqualTo(1000);
         assertThat(drifted.drift().referenceRows()).isEqualTo(3000);

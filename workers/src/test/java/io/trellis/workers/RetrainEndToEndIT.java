@@ -3,12 +3,15 @@ package io.trellis.workers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.metadata.AuditEntry;
 import io.trellis.metadata.AuditQuery;
 import io.trellis.metadata.DeploymentRecord;
 import io.trellis.metadata.LineageChain;
 import io.trellis.metadata.ModelVersionRecord;
+import io.trellis.metadata.MonitoringStore;
 import io.trellis.metadata.Registry;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spec.ModelSpecLoader;
@@ -75,7 +78,7 @@ class RetrainEndToEndIT {
 
     @Test
     @Order(1)
-    void firstRetrainRegistersVersionOneWithLineageAndAuditAndARetriedFeatureWriteCommitsOnce() {
+    void firstRetrainRegistersVersionOneWithLineageAndAuditAndARetriedFeatureWriteCommitsOnce() throws Exception {
         RetrainRunner.Outcome outcome = retrain(MODEL);
 
         assertThat(outcome.status()).isEqualTo(RunStatus.SUCCEEDED);
@@ -110,6 +113,19 @@ class RetrainEndToEndIT {
                 });
         assertThat(auditActions(outcome.runKey())).containsExactly("retrain.started", "data.validated",
                 "model.registered", "environment.candidate_set", "retrain.succeeded");
+
+        // Monitoring's reference profile was stored with the version at training time, before any monitoring run: bins
+        // of all 20 features and the version's scores of its own training snapshot.
+        MonitoringStore.StoredReference profile = runtime.monitoring().reference(MODEL, 1).orElseThrow();
+        assertThat(profile.sourceTable()).isEqualTo(outcome.result().source().tablePath());
+        assertThat(profile.sourceVersion()).isEqualTo(outcome.result().source().version());
+        assertThat(runtime.monitoring().runs(MODEL, 10)).isEmpty();
+        JsonNode stored = new ObjectMapper().readTree(profile.profileJson());
+        assertThat(stored.path("bins")).hasSize(20);
+        assertThat(stored.path("profile").path("rows").asLong()).isEqualTo(3_000);
+        assertThat(stored.path("profile").path("scored").asBoolean()).isTrue();
+        assertThat(registry.auditTrail(AuditQuery.forModel(MODEL))).filteredOn(a -> a.action().equals("monitoring.reference_computed"))
+                .singleElement().satisfies(a -> assertThat(a.modelVersion()).isEqualTo(1));
 
         String summary = output.toString(StandardCharsets.UTF_8);
         assertThat(summary).contains("SUCCEEDED", "Holdout metrics", "champion: none", "Lineage of customer-churn v1",

@@ -49,8 +49,12 @@ public final class DriftActivitiesImpl implements DriftActivities {
             ReferenceProfile reference = fromJson(referenceProfile);
             String sourcePath = lake.resolve(spec.source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
-            String model = artifacts.fetch(live.artifact()).toUri().toString();
-            WindowProfile current = DriftJob.current(spark, spec, source, ScoringActivitiesImpl.window(spec), reference, model);
+            // Scores come from what batch scoring wrote for the live version; the model is fetched only to re-score the
+            // window when there is nothing stored (a finding says so).
+            DriftJob.Predictions predictions = new DriftJob.Predictions(
+                    ScoringActivitiesImpl.predictionsTable(lake, spec.name(), live.environment()), live.version());
+            WindowProfile current = DriftJob.current(spark, spec, source, ScoringActivitiesImpl.window(spec), reference, predictions,
+                    () -> artifacts.fetch(live.artifact()).toUri().toString());
             return result(DriftComparison.of(reference, current, spec.monitoring().psiModerate(), spec.monitoring().psiSignificant()),
                     current, source);
         });
@@ -63,7 +67,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
                         f.referenceNullRate(), f.currentNullRate(), f.finding(), f.labels(), f.referenceCounts(), f.currentCounts()))
                         .toList(),
                 c.predictionPsi(), c.predictionSeverity().name(), c.referenceScores(), c.currentScores(), c.currentAuc(),
-                c.labelledRows(), c.findings());
+                c.labelledRows(), c.findings(), current.scoresFrom());
     }
 
     static String toJson(ReferenceProfile profile) {

@@ -21,6 +21,7 @@ class MonitoringReportTest {
                 .doesNotContain("<b>basic</b>")
                 .contains("Window 2025-01-04 – 2025-01-04 of /lake/raw/customer_churn @ Delta v3")
                 .contains("AUC at training 0.800").contains("AUC on 1000 labelled recent rows 0.710")
+                .contains("Current scores: predictions table /lake/predictions/customer-churn/production: run score/customer-churn/production/daily of v3")
                 .doesNotContain("src=\"http").doesNotContain("<link");
         // Chart.js is inlined: the page needs no network.
         assertThat(html).contains("Chart.js v4.5.1").hasSizeGreaterThan(200_000);

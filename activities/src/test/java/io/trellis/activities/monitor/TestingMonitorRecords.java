@@ -28,7 +28,8 @@ final class TestingMonitorRecords {
                 new FeatureDriftResult("plan_tier", false, null, null, FeatureDriftResult.DATA_PROBLEM, 0, 0,
                         "missing from the current data", List.of("<b>basic</b>", "other / unseen"), new long[] {3000, 0}, new long[] {0, 0})),
                 0.31, FeatureDriftResult.SIGNIFICANT, refScores, curScores, 0.71, 1000,
-                List.of("feature 'plan_tier' is missing from /lake/raw/customer_churn@v3"));
+                List.of("feature 'plan_tier' is missing from /lake/raw/customer_churn@v3"),
+                "predictions table /lake/predictions/customer-churn/production: run score/customer-churn/production/daily of v3");
         return new MonitorRecord("monitor/customer-churn/production/20250104-060000#run-1", "customer-churn", "production", 3, 0.80,
                 drift, MonitorDecision.RETRAIN_STARTED, "1 feature drifted significantly <script>alert(1)</script>",
                 "retrain/customer-churn/monitor-20250104-060000", null, "trellis-monitor");

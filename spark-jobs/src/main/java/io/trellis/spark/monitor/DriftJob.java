@@ -1,21 +1,15 @@
 package io.trellis.spark.monitor;
 
-import static org.apache.spark.sql.functions.array;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.explode;
-import static org.apache.spark.sql.functions.floor;
-import static org.apache.spark.sql.functions.greatest;
-import static org.apache.spark.sql.functions.least;
 import static org.apache.spark.sql.functions.lit;
-import static org.apache.spark.sql.functions.map_from_arrays;
-import static org.apache.spark.sql.functions.struct;
-import static org.apache.spark.sql.functions.try_element_at;
-import static org.apache.spark.sql.functions.when;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.max_by;
 
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.features.FeatureTable;
+import io.trellis.spark.scoring.PredictionsTable;
 import io.trellis.spark.scoring.ScoringWindow;
 import io.trellis.spark.train.TrainingPipeline;
 import io.trellis.spec.ErrorCode;
@@ -31,18 +25,18 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.feature.Bucketizer;
-import org.apache.spark.sql.functions;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * The Spark side of monitoring. {@link #reference} bins a model version's training snapshot (one quantile job, one
- * counting job; done once per version); {@link #current} counts the latest window in those bins. Each counting
- * job is a single pass over its window for all features at once: every row becomes one (feature, bin) entry per
- * feature, plus its score bin and label class from the live model, and one aggregation counts them.
+ * counting job; done once per version, at training time); {@link #current} counts the latest window in those bins,
+ * with the live version's scores read from the production predictions table that batch scoring writes. Each counting
+ * job is a single pass over its window for all features at once ({@link WindowCounter}): every partition folds its
+ * rows into fixed arrays of bucket counts, and the driver adds up one small buffer per partition.
  */
 public final class DriftJob {
     /** Equal-width score bins on [0, 1]: fine enough for a binned AUC within about 0.001 of the exact one. */
@@ -50,10 +44,9 @@ public final class DriftJob {
     public static final int MAX_CATEGORIES = 100;
     static final double QUANTILE_ERROR = 0.001;
     private static final double[] PERCENTILES = new double[99];
-    private static final int ROWS_ENTRY = -2;
-    private static final int SCORE_ENTRY = -1;
     private static final String LABEL = "__monitor_label";
-    private static final int NULL_BUCKET = -1;
+    private static final String SCORE = "__monitor_score";
+    private static final String KIND = "__monitor_kind";
     /** Stands for every value outside the reference categories once they are indexed (never a category itself). */
     private static final String UNSEEN = "\u0000unseen";
 
@@ -100,16 +93,30 @@ public final class DriftJob {
             fixed.add(b.numeric() ? b : categoricalBins(b.feature(), counts.categorical.getOrDefault(b.feature(), Map.of())));
         }
         return new ReferenceProfile(snapshot.tablePath(), snapshot.version(), fixed,
-                counts.profile(fixed, modelPath != null, null, null, List.of()));
+                counts.profile(fixed, modelPath != null, null, null, List.of(), modelPath == null ? null : "the model version, scoring its training snapshot"));
     }
 
     /**
      * Counts the latest {@code window} of {@code source} in the reference's bins, scoring it with the model at
-     * {@code modelPath}. Never fails on what the window holds: an empty window, a missing feature or a missing
-     * label becomes a finding (a window with a feature missing is not scored).
+     * {@code modelPath} (none: no prediction drift). Never fails on what the window holds: an empty window, a missing
+     * feature or a missing label becomes a finding (a window with a feature missing is not scored).
      */
     public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
                                         ReferenceProfile reference, String modelPath) {
+        return current(spark, spec, source, window, reference, null, modelPath == null ? null : () -> modelPath);
+    }
+
+    /**
+     * Counts the latest {@code window} of {@code source} in the reference's bins, and the scores of the latest batch
+     * scoring run of the live version in {@code predictions} (with the window's labels joined on the spec's key column,
+     * for the performance check), all in one Spark job. When the predictions table is missing or holds no scores of
+     * that version, a finding says so and the window is scored with the model {@code fallbackModel} gives the path of
+     * (asked only then; null: no prediction drift). Never fails on what the window holds: an empty window, a missing feature or a missing label becomes a
+     * finding.
+     */
+    public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
+                                        ReferenceProfile reference, Predictions predictions,
+                                        java.util.function.Supplier<String> fallbackModel) {
         DeltaTables.requireExists(spark, source.tablePath());
         ScoringWindow.Selection selection;
         try {
@@ -127,19 +134,93 @@ public final class DriftJob {
             if (columns.contains(b.feature())) {
                 present.add(b);
             } else {
-                findings.add("feature '" + b.feature() + "' is missing from " + source + ": no drift statistics for it, and the"
-                        + " window was not scored (no prediction drift or performance check)");
+                findings.add("feature '" + b.feature() + "' is missing from " + source + ": no drift statistics for it");
             }
         }
-        boolean score = modelPath != null && present.size() == reference.bins().size();
-        if (!columns.contains(spec.label())) {
+        boolean labelled = columns.contains(spec.label());
+        if (!labelled) {
             findings.add("the label column '" + spec.label() + "' is missing from " + source + ": no performance check");
         }
-        Counts counts = count(selection.rows(), spec, present, score ? modelPath : null);
+        StoredRun run = predictions == null ? null : latestRun(spark, predictions, findings);
+        Dataset<Row> stored = null;
+        String modelPath = null;
+        String scoresFrom = null;
+        if (run != null) {
+            stored = storedScores(spark, spec, predictions, run, selection.rows(), present, labelled, findings);
+            scoresFrom = "predictions table " + predictions.tablePath() + ": run " + run.runKey() + " of v" + predictions.modelVersion()
+                    + " (scored at " + run.scoredAt() + " from " + run.sourceTable() + " @ Delta v" + run.sourceVersion() + ")";
+            if (run.sourceVersion() < source.version() && run.sourceTable().equals(source.tablePath())) {
+                findings.add("the latest scores of v" + predictions.modelVersion() + " in " + predictions.tablePath()
+                        + " were computed from " + source.tablePath() + " @ Delta v" + run.sourceVersion() + ", older than the"
+                        + " v" + source.version() + " monitored here: prediction drift describes the window batch scoring last scored");
+            }
+        } else if (fallbackModel != null) {
+            if (present.size() == reference.bins().size()) {
+                modelPath = fallbackModel.get();
+                scoresFrom = "the live model, re-scoring the window" + (predictions == null ? "" : " (no stored predictions to read)");
+            } else {
+                findings.add("the window was not scored, because a feature the model needs is missing: no prediction drift"
+                        + " or performance check");
+            }
+        }
+        Counts counts = count(sourceSide(selection.rows(), spec, present, modelPath), stored, present);
         if (counts.rows == 0) {
             findings.add(0, "the window " + bounds(selection) + " of " + source + " has no rows: nothing to compare");
         }
-        return counts.profile(present, score, selection.from(), selection.to(), findings);
+        return counts.profile(present, scoresFrom != null, selection.from(), selection.to(), findings, scoresFrom);
+    }
+
+    /** The production predictions table of a model and environment, and the live version whose scores monitoring reads. */
+    public record Predictions(String tablePath, int modelVersion) {}
+
+    /** The latest batch scoring run of a version in the predictions table. */
+    record StoredRun(String runKey, String scoredAt, String sourceTable, long sourceVersion) {}
+
+    /**
+     * Finds the latest run (by {@code scored_at}) of the live version in the predictions table, with one small
+     * aggregate over its run columns; null, with a finding, when the table is missing or holds no scores of it.
+     */
+    static StoredRun latestRun(SparkSession spark, Predictions p, List<String> findings) {
+        if (!DeltaTables.exists(spark, p.tablePath())) {
+            findings.add("no predictions table at " + p.tablePath() + " (batch scoring has not run in this environment yet):"
+                    + " the window was re-scored with the live model for prediction drift");
+            return null;
+        }
+        Dataset<Row> table = DeltaTables.read(spark, new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath())));
+        Row latest = table.where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()))
+                .agg(max_by(col(PredictionsTable.RUN_KEY), col(PredictionsTable.SCORED_AT)),
+                        max(col(PredictionsTable.SCORED_AT)).cast("string"),
+                        max_by(col(PredictionsTable.SOURCE_TABLE), col(PredictionsTable.SCORED_AT)),
+                        max_by(col(PredictionsTable.SOURCE_VERSION), col(PredictionsTable.SCORED_AT)))
+                .head();
+        if (latest.isNullAt(0)) {
+            findings.add("the predictions table " + p.tablePath() + " holds no scores of v" + p.modelVersion() + " (batch scoring"
+                    + " has not run since it went live): the window was re-scored with the live model for prediction drift");
+            return null;
+        }
+        return new StoredRun(latest.getString(0), latest.getString(1), latest.getString(2), latest.getLong(3));
+    }
+
+    /**
+     * The stored scores of {@code run}, with each row's label from the window when the spec names a key column (one
+     * label per key, so a repeated key cannot duplicate a score); without a key, a finding and no performance check.
+     */
+    private static Dataset<Row> storedScores(SparkSession spark, ModelSpec spec, Predictions p, StoredRun run,
+                                             Dataset<Row> window, List<FeatureBins> bins, boolean labelled,
+                                             List<String> findings) {
+        Dataset<Row> scores = DeltaTables.read(spark, new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath())))
+                .where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()).and(col(PredictionsTable.RUN_KEY).equalTo(run.runKey())));
+        String key = spec.source().keyColumn();
+        if (labelled && key != null && Arrays.asList(scores.columns()).contains(key) && Arrays.asList(window.columns()).contains(key)) {
+            Dataset<Row> labels = window.select(col(key), col(spec.label()).cast("double").as(LABEL)).groupBy(key)
+                    .agg(max(col(LABEL)).as(LABEL));
+            return scores.select(col(key), col(PredictionsTable.SCORE)).join(labels, scores.col(key).equalTo(labels.col(key)), "left")
+                    .select(counterColumns(bins, col(LABEL), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW));
+        }
+        if (labelled) {
+            findings.add("the spec names no key column to match stored predictions with the window's labels: no performance check");
+        }
+        return scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW));
     }
 
     private static String bounds(ScoringWindow.Selection s) {
@@ -148,7 +229,7 @@ public final class DriftJob {
 
     private static WindowProfile empty(String finding) {
         return new WindowProfile(0, Map.of(), false, new long[SCORE_BINS], new long[SCORE_BINS], new long[SCORE_BINS],
-                null, null, List.of(finding));
+                null, null, List.of(finding), null);
     }
 
     static FeatureBins numericBins(String feature, double[] percentiles) {
@@ -184,15 +265,23 @@ public final class DriftJob {
         return new FeatureBins(feature, false, new double[0], new int[0], categories);
     }
 
-    /** The one counting pass over {@code rows}. */
+    /** The one counting pass over {@code rows} (scored with the model at {@code modelPath} unless null). */
     private static Counts count(Dataset<Row> rows, ModelSpec spec, List<FeatureBins> bins, String modelPath) {
+        return count(sourceSide(rows, spec, bins, modelPath), null, bins);
+    }
+
+    /**
+     * The window's rows as the counter reads them: the binned features, the label, the score (from the model at
+     * {@code modelPath}; null without one) and the kind {@link WindowCounter#SOURCE_ROW}.
+     */
+    private static Dataset<Row> sourceSide(Dataset<Row> rows, ModelSpec spec, List<FeatureBins> bins, String modelPath) {
         List<String> columns = Arrays.asList(rows.columns());
         boolean labelled = columns.contains(spec.label());
-        List<Column> prepared = new ArrayList<>();
         Set<String> binned = new java.util.HashSet<>();
         for (FeatureBins b : bins) {
             binned.add(b.feature());
         }
+        List<Column> prepared = new ArrayList<>();
         // The model needs every feature, in the form it was trained on.
         for (String c : spec.features().numeric()) {
             if (binned.contains(c) || modelPath != null) {
@@ -204,90 +293,62 @@ public final class DriftJob {
                 prepared.add(coalesce(col(c).cast("string"), lit(FeatureTable.MISSING)).as(c));
             }
         }
-        if (labelled) {
-            prepared.add(col(spec.label()).cast("double").as(LABEL));
-        }
+        prepared.add((labelled ? col(spec.label()).cast("double") : lit(null).cast("double")).as(LABEL));
         Dataset<Row> data = rows.select(prepared.toArray(Column[]::new));
+        Column score = lit(null).cast("double");
         if (modelPath != null) {
             data = PipelineModel.load(modelPath).transform(data);
+            score = org.apache.spark.ml.functions.vector_to_array(col(TrainingPipeline.PROBABILITY), "float64").getItem(1);
         }
-        List<FeatureBins> numeric = bins.stream().filter(FeatureBins::numeric).toList();
-        if (!numeric.isEmpty()) {
-            double[][] splits = new double[numeric.size()][];
-            for (int i = 0; i < numeric.size(); i++) {
-                double[] edges = numeric.get(i).edges();
-                double[] s = new double[edges.length + 2];
-                s[0] = Double.NEGATIVE_INFINITY;
-                System.arraycopy(edges, 0, s, 1, edges.length);
-                s[s.length - 1] = Double.POSITIVE_INFINITY;
-                splits[i] = s;
-            }
-            // Nulls and NaN go to the extra bucket (index = number of bins): "keep".
-            data = new Bucketizer().setInputCols(numeric.stream().map(FeatureBins::feature).toArray(String[]::new))
-                    .setOutputCols(numeric.stream().map(b -> b.feature() + "__monitor_bin").toArray(String[]::new))
-                    .setSplitsArray(splits).setHandleInvalid("keep").transform(data);
-        }
-        // With every categorical feature's categories known (the current pass), all buckets are ints: cheap keys to
-        // hash. The reference pass still has to discover the categories, so it groups on the values as strings.
-        boolean intKeys = bins.stream().noneMatch(b -> !b.numeric() && b.categories().isEmpty());
-        List<Column> entries = new ArrayList<>();
+        return data.select(counterColumns(bins, col(LABEL), score, WindowCounter.SOURCE_ROW));
+    }
+
+    private static Column[] counterColumns(List<FeatureBins> bins, Column label, Column score, int kind) {
+        List<Column> out = new ArrayList<>();
         for (int i = 0; i < bins.size(); i++) {
             FeatureBins b = bins.get(i);
-            Column bucket;
-            if (b.numeric()) {
-                // Bucketizer passes a null through as null; NaN lands in the extra bucket. Both count as null.
-                bucket = coalesce(col(b.feature() + "__monitor_bin").cast("int"), lit(b.fineBins()));
-            } else if (intKeys) {
-                List<String> cats = b.categories();
-                Column index = map_from_arrays(array(cats.stream().map(functions::lit).toArray(Column[]::new)),
-                        array(java.util.stream.IntStream.range(0, cats.size()).mapToObj(functions::lit).toArray(Column[]::new)));
-                bucket = coalesce(try_element_at(index, col(b.feature())),
-                        when(col(b.feature()).equalTo(FeatureTable.MISSING), lit(NULL_BUCKET)).otherwise(lit(cats.size())));
-            } else {
-                bucket = col(b.feature());
-            }
-            entries.add(struct(lit(i).as("f"), (intKeys ? bucket : bucket.cast("string")).as("b")));
+            out.add((kind == WindowCounter.SOURCE_ROW ? col(b.feature()) : lit(null))
+                    .cast(b.numeric() ? "double" : "string").as("__f" + i));
         }
-        entries.add(struct(lit(ROWS_ENTRY).as("f"), (intKeys ? lit(0) : lit("")).as("b")));
-        if (modelPath != null) {
-            Column score = org.apache.spark.ml.functions.vector_to_array(col(TrainingPipeline.PROBABILITY), "float64").getItem(1);
-            Column bin = least(greatest(floor(score.multiply(SCORE_BINS)), lit(0)), lit(SCORE_BINS - 1)).cast("int");
-            Column labelClass = labelled
-                    ? when(col(LABEL).isNull().or(col(LABEL).isNaN()), 0).when(col(LABEL).geq(0.5), 2).otherwise(1)
-                    : lit(0);
-            Column key = bin.multiply(3).plus(labelClass);
-            entries.add(struct(lit(SCORE_ENTRY).as("f"), (intKeys ? key : key.cast("string")).as("b")));
-        }
-        List<Row> groups = data.select(explode(array(entries.toArray(Column[]::new))).as("e"))
-                .groupBy(col("e.f").as("f"), col("e.b").as("b")).count().collectAsList();
+        out.add(label.cast("double").as(LABEL));
+        out.add(score.cast("double").as(SCORE));
+        out.add(lit(kind).as(KIND));
+        return out.toArray(Column[]::new);
+    }
+
+    /**
+     * Counts the source side and, if given, the stored predictions in one Spark job: both sides are unioned and every
+     * partition folds its rows into one buffer of counts, which the driver adds up.
+     */
+    private static Counts count(Dataset<Row> source, Dataset<Row> predictions, List<FeatureBins> bins) {
+        Dataset<Row> all = predictions == null ? source : source.union(predictions);
+        WindowCounter counter = new WindowCounter(bins, SCORE_BINS);
+        List<WindowCounter.Counts> partitions = all.mapPartitions(counter, Encoders.javaSerialization(WindowCounter.Counts.class))
+                .collectAsList();
+        // No partitions at all (an empty relation): the same as partitions that counted nothing.
+        WindowCounter.Counts sum = partitions.stream().reduce(WindowCounter.Counts::plus)
+                .orElseGet(() -> counter.call(java.util.Collections.emptyIterator()).next());
         Counts counts = new Counts();
-        for (Row g : groups) {
-            int f = g.getInt(0);
-            Object key = g.get(1);
-            long n = g.getLong(2);
-            if (f == ROWS_ENTRY) {
-                counts.rows += n;
-            } else if (f == SCORE_ENTRY) {
-                int v = key instanceof Integer i ? i : Integer.parseInt((String) key);
-                int bin = v / 3;
-                counts.scores[bin] += n;
-                if (v % 3 == 2) {
-                    counts.positives[bin] += n;
-                } else if (v % 3 == 1) {
-                    counts.negatives[bin] += n;
-                }
+        counts.rows = sum.rows;
+        counts.predictionRows = sum.predictionRows;
+        System.arraycopy(sum.scores, 0, counts.scores, 0, SCORE_BINS);
+        System.arraycopy(sum.positives, 0, counts.positives, 0, SCORE_BINS);
+        System.arraycopy(sum.negatives, 0, counts.negatives, 0, SCORE_BINS);
+        for (int i = 0; i < bins.size(); i++) {
+            FeatureBins b = bins.get(i);
+            if (b.numeric()) {
+                counts.numeric.put(b.feature(), counter.slice(sum, i, b.fineBins() + 1));
+            } else if (b.categories().isEmpty()) {
+                counts.categorical.put(b.feature(), new HashMap<>(sum.discovered.get(i)));
             } else {
-                FeatureBins fb = bins.get(f);
-                if (fb.numeric()) {
-                    int bucket = key instanceof Integer i ? i : Integer.parseInt((String) key);
-                    counts.numeric.computeIfAbsent(fb.feature(), k -> new long[fb.fineBins() + 1])[bucket] += n;
-                } else if (key instanceof Integer i) {
-                    String value = i == NULL_BUCKET ? FeatureTable.MISSING
-                            : i < fb.categories().size() ? fb.categories().get(i) : UNSEEN;
-                    counts.categorical.computeIfAbsent(fb.feature(), k -> new HashMap<>()).merge(value, n, Long::sum);
-                } else {
-                    counts.categorical.computeIfAbsent(fb.feature(), k -> new HashMap<>()).merge((String) key, n, Long::sum);
+                long[] raw = counter.slice(sum, i, b.fineBins() + 1);
+                Map<String, Long> byValue = new HashMap<>();
+                for (int j = 0; j < b.categories().size(); j++) {
+                    byValue.put(b.categories().get(j), raw[j]);
                 }
+                byValue.put(UNSEEN, raw[b.categories().size()]);
+                byValue.put(FeatureTable.MISSING, raw[b.categories().size() + 1]);
+                counts.categorical.put(b.feature(), byValue);
             }
         }
         return counts;
@@ -296,13 +357,15 @@ public final class DriftJob {
     /** Raw counts of one pass: numeric fine bins with the null bucket last, categorical values as found. */
     private static final class Counts {
         long rows;
+        long predictionRows;
         final long[] scores = new long[SCORE_BINS];
         final long[] positives = new long[SCORE_BINS];
         final long[] negatives = new long[SCORE_BINS];
         final Map<String, long[]> numeric = new HashMap<>();
         final Map<String, Map<String, Long>> categorical = new HashMap<>();
 
-        WindowProfile profile(List<FeatureBins> bins, boolean scored, String from, String to, List<String> findings) {
+        WindowProfile profile(List<FeatureBins> bins, boolean scored, String from, String to, List<String> findings,
+                              String scoresFrom) {
             Map<String, WindowProfile.FeatureCounts> features = new LinkedHashMap<>();
             for (FeatureBins b : bins) {
                 if (b.numeric()) {
@@ -322,7 +385,9 @@ public final class DriftJob {
                     features.put(b.feature(), new WindowProfile.FeatureCounts(c, nulls));
                 }
             }
-            return new WindowProfile(rows, features, scored && rows > 0, scores, positives, negatives, from, to, List.copyOf(findings));
+            boolean anyScore = DriftStatistics.total(scores) > 0;
+            return new WindowProfile(rows, features, scored && rows > 0 && anyScore, scores, positives, negatives, from, to,
+                    List.copyOf(findings), scored && anyScore ? scoresFrom : null);
         }
     }
 }

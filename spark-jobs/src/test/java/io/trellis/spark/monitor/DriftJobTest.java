@@ -10,12 +10,15 @@ import io.trellis.spark.monitor.DriftComparison.FeatureDrift;
 import io.trellis.spark.monitor.DriftComparison.Severity;
 import io.trellis.spark.sample.SampleDataJob;
 import io.trellis.spark.sample.SampleDataOptions;
+import io.trellis.spark.scoring.BatchScoringJob;
+import io.trellis.spark.scoring.ScoringModel;
 import io.trellis.spark.scoring.ScoringWindow;
 import io.trellis.spark.testing.TestingSpark;
 import io.trellis.spark.train.TrainJob;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.DoubleStream;
@@ -192,6 +195,46 @@ class DriftJobTest {
         DriftComparison s = DriftComparison.of(ref, stable, 0.1, 0.2);
         assertThat(s.features()).noneMatch(f -> f.severity() == Severity.SIGNIFICANT || f.severity() == Severity.DATA_PROBLEM);
         assertThat(s.predictionSeverity()).isEqualTo(Severity.NONE);
+
+        // Prediction drift read from the predictions table batch scoring writes, filtered to the live version (v3).
+        ScoringWindow lastDay = ScoringWindow.lastDays("event_date", 1);
+        String predictions = TestingSpark.newLake().resolve("predictions").toString();
+        DriftJob.Predictions live = new DriftJob.Predictions(predictions, 3);
+        WindowProfile noTable = DriftJob.current(spark, spec, latest, lastDay, ref, live, () -> model);
+        assertThat(noTable.findings()).anyMatch(f -> f.startsWith("no predictions table at " + predictions));
+        assertThat(noTable.scoresFrom()).startsWith("the live model, re-scoring the window");
+        assertThat(noTable.scores()).containsExactly(drifted.scores());
+
+        BatchScoringJob.run(spark, spec, latest, lastDay, new ScoringModel(2, model), predictions, "run-v2",
+                Instant.parse("2025-01-05T06:00:00Z"));
+        WindowProfile otherVersion = DriftJob.current(spark, spec, latest, lastDay, ref, live, null);
+        assertThat(otherVersion.findings()).anyMatch(f -> f.startsWith("the predictions table " + predictions + " holds no scores of v3"));
+        assertThat(otherVersion.scored()).as("no fallback model given: no prediction drift").isFalse();
+        assertThat(DriftComparison.of(ref, otherVersion, 0.1, 0.2).predictionPsi()).isNull();
+
+        // v3's latest run scored an older source version (the clean day): read, with a finding that it is stale.
+        BatchScoringJob.run(spark, spec, new DatasetVersion(table, 2), lastDay, new ScoringModel(3, model), predictions, "run-v3-old",
+                Instant.parse("2025-01-05T07:00:00Z"));
+        WindowProfile stale = DriftJob.current(spark, spec, latest, lastDay, ref, live, () -> model);
+        assertThat(stale.scoresFrom()).contains("run run-v3-old of v3").contains("@ Delta v2");
+        assertThat(stale.findings()).anyMatch(f -> f.contains("older than the v3 monitored here"));
+        assertThat(stale.scores()).containsExactly(stable.scores());
+        assertThat(stale.rows()).as("the window's features still come from the latest source version").isEqualTo(1000);
+        assertThat(DriftComparison.of(ref, stale, 0.1, 0.2).predictionSeverity()).isEqualTo(Severity.NONE);
+
+        // v3 scores the latest window: exactly the scores (and, joined on the key, the labels) of re-scoring it.
+        BatchScoringJob.run(spark, spec, latest, lastDay, new ScoringModel(3, model), predictions, "run-v3",
+                Instant.parse("2025-01-05T08:00:00Z"));
+        WindowProfile fromTable = DriftJob.current(spark, spec, latest, lastDay, ref, live, () -> model);
+        assertThat(fromTable.scoresFrom()).contains("run run-v3 of v3");
+        assertThat(fromTable.findings()).noneMatch(f -> f.contains("predictions"));
+        assertThat(fromTable.scores()).containsExactly(drifted.scores());
+        assertThat(fromTable.positives()).containsExactly(drifted.positives());
+        assertThat(fromTable.negatives()).containsExactly(drifted.negatives());
+        DriftComparison t = DriftComparison.of(ref, fromTable, 0.1, 0.2);
+        assertThat(t.predictionPsi()).isCloseTo(c.predictionPsi(), within(1e-12));
+        assertThat(t.currentAuc()).isCloseTo(sparkAuc, within(0.002));
+        assertThat(t.features()).extracting(FeatureDrift::psi).containsExactlyElementsOf(c.features().stream().map(FeatureDrift::psi).toList());
     }
 
     private static double[] column(List<Row> rows, int i) {

@@ -18,6 +18,7 @@ import io.trellis.metadata.AuditOutcome;
 import io.trellis.metadata.DeploymentRecord;
 import io.trellis.metadata.DeploymentRole;
 import io.trellis.metadata.ModelRecord;
+import io.trellis.metadata.MonitoringStore;
 import io.trellis.metadata.PromotionRecord;
 import io.trellis.metadata.Registry;
 import io.trellis.metadata.RegistryQueries;
@@ -123,6 +124,8 @@ public final class TrellisApi {
                 new Route("GET", PREFIX + "/models/{model}/environments", Access.READ, "listEnvironments", none, this::environments),
                 new Route("GET", PREFIX + "/models/{model}/promotions", Access.READ, "listPromotions", none,
                         r -> ApiResponse.json(200, Map.of("items", registry().promotions(r.path("model"))))),
+                new Route("GET", PREFIX + "/models/{model}/monitoring/series", Access.READ, "getMonitoringSeries",
+                        Set.of("feature", "statistic", "environment", "limit"), this::monitoringSeries),
                 new Route("POST", PREFIX + "/models/{model}/retrains", Access.TRIGGER, "triggerRetrain", none, this::triggerRetrain),
                 new Route("GET", PREFIX + "/runs", Access.READ, "listRuns", Set.of("model", "status", "triggeredBy", "limit", "cursor"),
                         this::runs),
@@ -224,6 +227,23 @@ public final class TrellisApi {
             items.add(e);
         }
         return ApiResponse.json(200, Map.of("model", model, "items", items));
+    }
+
+    /** One monitoring statistic's time series (oldest first), as {@code trellis monitor series} prints it. */
+    private ApiResponse monitoringSeries(ApiRequest r) {
+        String model = r.path("model");
+        String statistic = r.queryText("statistic").orElseThrow(() -> ApiProblem.badRequest(
+                "Query parameter 'statistic' is required: one of " + String.join(", ", MonitoringStore.STATISTICS) + "."));
+        String feature = MonitoringStore.seriesFeature(r.queryText("feature").orElse(null), statistic);
+        String environment = r.queryText("environment").orElse(null);
+        int limit = r.queryLong("limit", 1, RegistryQueries.MAX_PAGE_SIZE).orElse(100L).intValue();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("model", model);
+        body.put("feature", feature);
+        body.put("statistic", statistic);
+        body.put("environment", environment);
+        body.put("items", runtime.monitoring().series(model, environment, feature, statistic, limit));
+        return ApiResponse.json(200, body);
     }
 
     // ---------------------------------------------------------------- runs

@@ -10,6 +10,9 @@ import io.trellis.spark.monitor.ReferenceProfile;
 import io.trellis.spark.monitor.WindowProfile;
 import io.trellis.spark.sample.SampleDataJob;
 import io.trellis.spark.sample.SampleDataOptions;
+import io.trellis.spark.scoring.BatchScoringJob;
+import io.trellis.spark.scoring.PredictionsTable;
+import io.trellis.spark.scoring.ScoringModel;
 import io.trellis.spark.scoring.ScoringWindow;
 import io.trellis.spark.train.TrainJob;
 import io.trellis.spec.ModelSpec;
@@ -28,9 +31,12 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The cost of one monitoring pass against a plain scan of the same data: on the sample churn table (20 features),
- * the reference pass over the training snapshot and the current pass over the latest window (binning every feature,
- * scoring with the live model, counting labels: one Spark job each), each against {@code count()} of the same rows,
- * alternating and repeated; medians reported. Ends with {@code RESULT name=value} lines.
+ * the reference pass over the training snapshot (binning every feature, scoring with the version) and the current pass
+ * over the latest window (binning every feature, reading the live version's stored scores from the predictions table
+ * that batch scoring wrote, joining the window's labels on the key: one counting job), each against {@code count()}
+ * of the same rows (for the current pass: the window and the predictions run), alternating and repeated; medians
+ * reported. For comparison also the pass that re-scores the window with the live model (the fallback when nothing is
+ * stored) and the pass without scores. Ends with {@code RESULT name=value} lines.
  */
 public final class DriftBenchmark {
     private final PrintStream out;
@@ -63,11 +69,18 @@ public final class DriftBenchmark {
             DatasetVersion fv = new DatasetVersion(features, FeatureJob.run(spark, spec, snapshot, features, "bench").version());
             String model = TrainJob.run(spark, spec, fv, home.resolve("model").toString()).modelPath();
             ScoringWindow window = new ScoringWindow(spec.scoring().timeColumn(), spec.scoring().windowDays());
+            // Batch scoring writes the live version's scores of the window (untimed): what monitoring reads.
+            String predictionsPath = home.resolve("lake/predictions/customer-churn/production").toString();
+            out.println("batch scoring the window into " + predictionsPath + " (untimed)...");
+            BatchScoringJob.run(spark, spec, latest, window, new ScoringModel(1, model), predictionsPath, "bench-score");
+            DriftJob.Predictions predictions = new DriftJob.Predictions(predictionsPath, 1);
+            DatasetVersion predictionsVersion = new DatasetVersion(predictionsPath, DeltaTables.latestVersion(spark, predictionsPath));
 
             // Untimed warm-up of both paths (JIT, first Delta reads).
             ReferenceProfile reference = DriftJob.reference(spark, spec, snapshot, model);
-            DriftJob.current(spark, spec, latest, window, reference, model);
+            DriftJob.current(spark, spec, latest, window, reference, predictions, null);
             long windowRows = window.select(spark, latest).rows().count();
+            long predictionRows = scanPredictions(spark, predictionsVersion);
             long snapshotRows = DeltaTables.read(spark, snapshot).count();
 
             List<Double> refPass = new ArrayList<>();
@@ -75,19 +88,26 @@ public final class DriftBenchmark {
             List<Double> curPass = new ArrayList<>();
             List<Double> curScan = new ArrayList<>();
             List<Double> curUnscored = new ArrayList<>();
+            List<Double> curRescored = new ArrayList<>();
             DriftComparison comparison = null;
             for (int round = 1; round <= o.repeat(); round++) {
                 refScan.add(time(() -> DeltaTables.read(spark, snapshot).count()));
                 refPass.add(time(() -> DriftJob.reference(spark, spec, snapshot, model)));
-                curScan.add(time(() -> window.select(spark, latest).rows().count()));
+                // The scan: count() of the same windows the pass reads, the source window and the predictions run.
+                curScan.add(time(() -> {
+                    window.select(spark, latest).rows().count();
+                    scanPredictions(spark, predictionsVersion);
+                }));
                 WindowProfile[] current = new WindowProfile[1];
-                curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, model)));
+                curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions, null)));
                 comparison = DriftComparison.of(reference, current[0], 0.1, 0.2);
-                // The same pass without scoring: what binning and counting all 20 features costs on its own.
+                // The old way: the live model re-scores the window (what runs when no predictions are stored).
+                curRescored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, model)));
+                // The same pass without scores: what binning and counting all 20 features costs on its own.
                 curUnscored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, null)));
-                out.printf(Locale.ROOT, "round %d: reference pass %.2f s vs scan %.2f s; current pass %.2f s (unscored %.2f s) vs scan"
-                        + " %.2f s%n", round, refPass.get(round - 1), refScan.get(round - 1), curPass.get(round - 1),
-                        curUnscored.get(round - 1), curScan.get(round - 1));
+                out.printf(Locale.ROOT, "round %d: reference pass %.2f s vs scan %.2f s; current pass %.2f s (re-scoring %.2f s,"
+                        + " unscored %.2f s) vs scan %.2f s%n", round, refPass.get(round - 1), refScan.get(round - 1),
+                        curPass.get(round - 1), curRescored.get(round - 1), curUnscored.get(round - 1), curScan.get(round - 1));
             }
             long significant = comparison.features().stream().filter(f -> f.severity() == DriftComparison.Severity.SIGNIFICANT).count();
             double monitoring = median(curPass);
@@ -96,11 +116,15 @@ public final class DriftBenchmark {
             out.printf(Locale.ROOT, "RESULT features=%d%n", spec.features().all().size());
             out.printf(Locale.ROOT, "RESULT snapshot_rows=%d%n", snapshotRows);
             out.printf(Locale.ROOT, "RESULT window_rows=%d%n", windowRows);
+            out.printf(Locale.ROOT, "RESULT prediction_rows=%d%n", predictionRows);
+            out.printf(Locale.ROOT, "RESULT scores_from=%s%n", comparison.predictionPsi() == null ? "none" : "predictions table");
             out.printf(Locale.ROOT, "RESULT significant_features=%d%n", significant);
             out.printf(Locale.ROOT, "RESULT reference_pass_seconds=%.3f%n", median(refPass));
             out.printf(Locale.ROOT, "RESULT reference_scan_seconds=%.3f%n", median(refScan));
             out.printf(Locale.ROOT, "RESULT reference_scan_ratio=%.2f%n", median(refPass) / median(refScan));
             out.printf(Locale.ROOT, "RESULT drift_pass_seconds=%.3f%n", monitoring);
+            out.printf(Locale.ROOT, "RESULT drift_pass_rescoring_seconds=%.3f%n", median(curRescored));
+            out.printf(Locale.ROOT, "RESULT rescoring_scan_ratio=%.2f%n", median(curRescored) / scan);
             out.printf(Locale.ROOT, "RESULT drift_pass_unscored_seconds=%.3f%n", median(curUnscored));
             out.printf(Locale.ROOT, "RESULT unscored_scan_ratio=%.2f%n", median(curUnscored) / scan);
             out.printf(Locale.ROOT, "RESULT scan_seconds=%.3f%n", scan);
@@ -109,6 +133,12 @@ public final class DriftBenchmark {
             spark.stop();
             deleteTree(home);
         }
+    }
+
+    /** count() of the predictions run the pass reads (the live version's latest run; here the only one). */
+    private static long scanPredictions(SparkSession spark, DatasetVersion predictions) {
+        return DeltaTables.read(spark, predictions).where(org.apache.spark.sql.functions.col(PredictionsTable.MODEL_VERSION).equalTo(1)
+                .and(org.apache.spark.sql.functions.col(PredictionsTable.RUN_KEY).equalTo("bench-score"))).count();
     }
 
     private static double time(Runnable body) {

@@ -29,12 +29,15 @@ import picocli.CommandLine.ParentCommand;
 
 @Command(name = "monitor", mixinStandardHelpOptions = true,
         description = {"Compare the latest window with the live version's training snapshot (feature drift, score drift,",
-                "AUC on labelled rows); retrain when the spec's monitoring policy fires. Prints a summary and the report."})
+                "AUC on labelled rows); retrain when the spec's monitoring policy fires. Prints a summary and the report.",
+                "Subcommand: series MODEL [ENV] --feature F --statistic S prints one statistic's time series."},
+        subcommands = MonitorCommand.Series.class)
 final class MonitorCommand implements Callable<Integer> {
     @ParentCommand
     TrellisCli root;
 
-    @Parameters(index = "0", paramLabel = "MODEL")
+    // Optional only so that the series subcommand can follow "monitor"; call() requires it.
+    @Parameters(index = "0", paramLabel = "MODEL", arity = "0..1")
     String model;
 
     @Parameters(index = "1", paramLabel = "ENVIRONMENT", arity = "0..1",
@@ -59,6 +62,10 @@ final class MonitorCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (model == null) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "Name the model to monitor (trellis monitor MODEL [ENV]), or print a"
+                    + " statistic's time series with trellis monitor series MODEL [ENV] --feature F --statistic S.");
+        }
         try (TrellisRuntime runtime = TrellisRuntime.open(root.config())) {
             ModelSpec spec = ModelSpecLoader.parse(runtime.registry().findModel(model).orElseThrow(() -> new TrellisException(
                     ErrorCode.UNKNOWN_MODEL, "no model named '" + model + "' is registered; apply its spec first (trellis models apply)"))
@@ -131,6 +138,7 @@ final class MonitorCommand implements Callable<Integer> {
                     d.sourceTable(), d.sourceVersion(), d.currentRows(), d.referenceRows());
             out.printf(Locale.ROOT, "  score PSI %s, AUC on %,d labelled rows %s%n", fmt(d.predictionPsi()), d.labelledRows(),
                     fmt(d.currentAuc()));
+            out.println("  scores: " + (d.scoresFrom() == null ? "none (the window was not scored)" : d.scoresFrom()));
             out.printf(Locale.ROOT, "  %-24s %8s %8s  %s%n", "feature", "PSI", "KS", "severity");
             for (FeatureDriftResult f : d.features()) {
                 out.printf(Locale.ROOT, "  %-24s %8s %8s  %s%s%n", f.feature(), fmt(f.psi()), fmt(f.ks()), f.severity(),
@@ -158,6 +166,55 @@ final class MonitorCommand implements Callable<Integer> {
             if (r.reportUri() != null) {
                 out.println("    report: " + r.reportUri());
             }
+        }
+    }
+
+    @Command(name = "series", mixinStandardHelpOptions = true,
+            description = {"Print one monitoring statistic's time series, oldest first: per feature psi, ks or null_rate;",
+                    "the score distribution's psi (--feature " + MonitoringStore.PREDICTION + "); the live model's auc or auc_drop",
+                    "(feature " + MonitoringStore.MODEL + ", the default for those two)."})
+    static final class Series implements Callable<Integer> {
+        @ParentCommand
+        MonitorCommand monitor;
+
+        @Parameters(index = "0", paramLabel = "MODEL")
+        String model;
+
+        @Parameters(index = "1", paramLabel = "ENVIRONMENT", arity = "0..1", description = "Only runs that watched this environment.")
+        String environment;
+
+        @Option(names = "--feature", paramLabel = "F", description = "A feature, " + MonitoringStore.PREDICTION + " or " + MonitoringStore.MODEL + ".")
+        String feature;
+
+        @Option(names = "--statistic", paramLabel = "S", required = true, description = "psi, ks, null_rate, auc or auc_drop.")
+        String statistic;
+
+        @Option(names = "--limit", description = "The latest N points (default ${DEFAULT-VALUE}).")
+        int limit = 100;
+
+        @Override
+        public Integer call() {
+            String f = MonitoringStore.seriesFeature(feature, statistic);
+            try (TrellisRuntime runtime = TrellisRuntime.open(monitor.root.config())) {
+                printSeries(model, environment, f, statistic, runtime.monitoring().series(model, environment, f, statistic, limit),
+                        runtime.monitoring(), System.out);
+                return TrellisCli.EXIT_OK;
+            }
+        }
+    }
+
+    static void printSeries(String model, String environment, String feature, String statistic, List<MonitoringStore.Point> points,
+                            MonitoringStore monitoring, PrintStream out) {
+        if (points.isEmpty()) {
+            out.println("no " + statistic + " of " + feature + " recorded for " + model + (environment == null ? "" : " in " + environment)
+                    + "; series with points: " + monitoring.seriesNames(model).stream().map(n -> n.feature() + "/" + n.statistic()).toList());
+            return;
+        }
+        out.printf(Locale.ROOT, "%s of %s, %s%s: %d points, oldest first%n", statistic, feature, model,
+                environment == null ? "" : " in " + environment, points.size());
+        for (MonitoringStore.Point p : points) {
+            out.printf(Locale.ROOT, "%s  %-10s %-4s %10.4f  %-11s %s%n", p.measuredAt().truncatedTo(ChronoUnit.SECONDS), p.environment(),
+                    p.modelVersion() == null ? "-" : "v" + p.modelVersion(), p.value(), p.severity() == null ? "" : p.severity(), p.runKey());
         }
     }
 

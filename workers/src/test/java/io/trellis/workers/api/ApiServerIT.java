@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.metadata.AuditEntry;
+import io.trellis.metadata.MonitoringStore;
 import io.trellis.metadata.PrincipalRole;
 import io.trellis.metadata.Registry;
 import io.trellis.metadata.RegistryQueries;
@@ -213,6 +214,14 @@ class ApiServerIT {
         list.add(new Bad("audit format", Call.get("/api/v1/audit?format=xml", au), 400, "'format' must be json or csv"));
         list.add(new Bad("audit outcome", Call.get("/api/v1/audit?outcome=MAYBE", au), 400, "'outcome' must be one of"));
         list.add(new Bad("audit version", Call.get("/api/v1/audit?version=x", au), 400, "'version' must be an integer"));
+        list.add(new Bad("series without statistic", Call.get(m + "/monitoring/series?feature=age", v), 400,
+                "'statistic' is required"));
+        list.add(new Bad("series unknown statistic", Call.get(m + "/monitoring/series?feature=age&statistic=mean", v), 400,
+                "Unknown statistic 'mean'"));
+        list.add(new Bad("series psi without feature", Call.get(m + "/monitoring/series?statistic=psi", v), 400,
+                "Name the feature whose psi to show"));
+        list.add(new Bad("series of unknown model", Call.get("/api/v1/models/ghost/monitoring/series?statistic=auc", v), 404,
+                "No model named 'ghost'"));
         // bodies
         list.add(new Bad("malformed JSON", Call.post(retrain, e, "{"), 400, "not valid JSON"));
         list.add(new Bad("array body", Call.post(retrain, e, "[]"), 400, "must be a JSON object"));
@@ -459,6 +468,25 @@ class ApiServerIT {
         assertThat(filtered.path("items")).isEmpty();
         JsonNode byActor = json(send(Call.get("/api/v1/runs?triggeredBy=mia&status=succeeded", v)));
         assertThat(byActor.path("items")).hasSize(1);
+
+        // A monitoring statistic's series (two runs recorded in PostgreSQL as the monitor activity records them).
+        for (int i = 1; i <= 2; i++) {
+            runtime.monitoring().recordRun(new MonitoringStore.MonitoringRun("monitor/" + MODEL + "/production/api-" + i, MODEL, 1,
+                    "production", "NO_DRIFT", "no drift", null, "2025-01-04", "2025-01-04", 3000L, 1000L, null, List.of(), "ops", null),
+                    List.of(new MonitoringStore.Statistic("age", "psi", 0.01 * i, "NONE"),
+                            new MonitoringStore.Statistic(MonitoringStore.MODEL, "auc", 0.8, null)));
+        }
+        JsonNode series = json(send(Call.get("/api/v1/models/" + MODEL + "/monitoring/series?feature=age&statistic=psi", v)));
+        assertThat(series.path("feature").asText()).isEqualTo("age");
+        assertThat(series.path("items")).hasSize(2);
+        assertThat(series.path("items").get(0).path("value").asDouble()).isEqualTo(0.01);
+        assertThat(series.path("items").get(1).path("runKey").asText()).isEqualTo("monitor/" + MODEL + "/production/api-2");
+        assertThat(series.path("items").get(1).path("environment").asText()).isEqualTo("production");
+        JsonNode auc = json(send(Call.get("/api/v1/models/" + MODEL + "/monitoring/series?statistic=auc&environment=production&limit=1", v)));
+        assertThat(auc.path("feature").asText()).isEqualTo(MonitoringStore.MODEL);
+        assertThat(auc.path("items")).hasSize(1);
+        JsonNode staging = json(send(Call.get("/api/v1/models/" + MODEL + "/monitoring/series?statistic=auc&environment=staging", v)));
+        assertThat(staging.path("items")).isEmpty();
     }
 
     @Test

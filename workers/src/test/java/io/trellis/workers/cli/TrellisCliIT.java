@@ -77,13 +77,32 @@ class TrellisCliIT {
         int monitor = TrellisCli.execute("--config", configFile.toString(), "monitor", "customer-churn", "--as", "ops");
         assertThat(monitor).as(stdout.toString(StandardCharsets.UTF_8) + stderr).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("Started monitor/customer-churn/production/",
-                "customer-churn v1 in production: NO_DRIFT", "feature", "PSI", "monthly_charges", "report: file:", "report.html");
+                "customer-churn v1 in production: NO_DRIFT", "feature", "PSI", "monthly_charges", "report: file:", "report.html",
+                "scores: predictions table ", "predictions/customer-churn/production: run score/customer-churn/production/");
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "customer-churn", "--history")).isZero();
         assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("production\\s+v1\\s+NO_DRIFT\\s+monitor/customer-churn/production/")
                 .contains("report: file:");
         assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "no-such-model")).isEqualTo(TrellisCli.EXIT_BAD_INPUT);
         assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("error [UNKNOWN_MODEL]");
+        // a statistic's time series
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "series", "customer-churn", "production",
+                "--feature", "monthly_charges", "--statistic", "psi")).as(stderr.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("psi of monthly_charges, customer-churn in production: 1 points")
+                .containsPattern("production\\s+v1\\s+0\\.\\d{4}\\s+NONE\\s+monitor/customer-churn/production/");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "series", "customer-churn", "--statistic", "auc"))
+                .isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("auc of __model__, customer-churn: 1 points");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "series", "customer-churn", "--feature", "nope",
+                "--statistic", "ks")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("no ks of nope recorded for customer-churn; series with points: [")
+                .contains("monthly_charges/psi");
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "monitor", "series", "customer-churn", "--statistic", "mean"))
+                .isEqualTo(TrellisCli.EXIT_BAD_INPUT);
+        assertThat(stderr.toString(StandardCharsets.UTF_8)).contains("Unknown statistic 'mean'");
         // the recorded training re-run from its pinned Delta versions, spec and seed reproduces its metrics
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "reproduce", "customer-churn", "1", "--as", "auditor"))

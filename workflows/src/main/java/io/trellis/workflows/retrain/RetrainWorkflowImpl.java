@@ -7,6 +7,8 @@ import io.trellis.spec.ErrorCode;
 import io.trellis.spec.RetrainOverrides;
 import io.trellis.workflows.ActivityPolicies;
 import io.trellis.workflows.Failures;
+import io.trellis.workflows.activities.ChampionRef;
+import io.trellis.workflows.activities.DatasetRef;
 import io.trellis.workflows.activities.EvaluateRequest;
 import io.trellis.workflows.activities.EvaluationResult;
 import io.trellis.workflows.activities.FeatureRequest;
@@ -23,6 +25,8 @@ import io.trellis.workflows.activities.SnapshotResult;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.activities.TrainRequest;
 import io.trellis.workflows.activities.TrainResult;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.workflows.monitor.MonitorActivities;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
@@ -33,6 +37,8 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
     static final String FIRST_ENVIRONMENT = "dev";
     /** Change id of the retrain overrides (data window, hyperparameters) passed to the registry and Spark steps. */
     static final String OVERRIDES_CHANGE = "retrain-overrides";
+    /** Workflow.getVersion change id: a version that passed its gates gets its monitoring reference profile at once. */
+    static final String REFERENCE_PROFILE_CHANGE = "reference-profile-at-training";
 
     private final RegistryActivities registry = Workflow.newActivityStub(RegistryActivities.class,
             ActivityPolicies.registry(Duration.ofSeconds(30)));
@@ -44,6 +50,11 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
             ActivityPolicies.spark(Duration.ofHours(2)));
     private final SparkActivities evaluateSpark = Workflow.newActivityStub(SparkActivities.class,
             ActivityPolicies.spark(Duration.ofHours(1)));
+    // The reference profile is one quantile job and one counting pass over the training snapshot: shorter than training.
+    private final DriftActivities referenceSpark = Workflow.newActivityStub(DriftActivities.class,
+            ActivityPolicies.spark(Duration.ofHours(1)));
+    private final MonitorActivities referenceStore = Workflow.newActivityStub(MonitorActivities.class,
+            ActivityPolicies.registry(Duration.ofMinutes(2)));
 
     private String runKey;
     private String modelName;
@@ -120,6 +131,10 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
                 return null;
             });
             environment = FIRST_ENVIRONMENT;
+            // Histories recorded before this change have no marker and replay without the step.
+            if (Workflow.getVersion(REFERENCE_PROFILE_CHANGE, Workflow.DEFAULT_VERSION, 1) == 1) {
+                storeReferenceProfile(model, snapshot.source(), version.version(), trained);
+            }
             outcome = RunStatus.SUCCEEDED;
             message = "version " + version.version() + " registered and marked candidate in " + FIRST_ENVIRONMENT;
         } else {
@@ -131,6 +146,23 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         return new RetrainResult(runKey, modelName, outcome, version.version(), environment,
                 evaluation.candidate(), evaluation.championVersion(), evaluation.champion(), evaluation.championNote(),
                 snapshot.source(), features.table(), gates, message);
+    }
+
+    /**
+     * Bins the training snapshot and stores the profile with the new version, so monitoring compares with bins fixed at
+     * training time. Best effort: the version is registered and usable either way, and a failure here (for example a
+     * feature that is all null in the snapshot's schema) only means monitoring computes the profile on its first run.
+     */
+    private void storeReferenceProfile(ModelDefinition model, DatasetRef snapshot, int version, TrainResult trained) {
+        detail = "computing the monitoring reference profile";
+        try {
+            String profile = referenceSpark.referenceProfile(model.spec(), snapshot,
+                    new ChampionRef(version, FIRST_ENVIRONMENT, trained.artifact()));
+            referenceStore.storeReference(modelName, version, snapshot, profile);
+        } catch (ActivityFailure f) {
+            Workflow.getLogger(RetrainWorkflowImpl.class).warn("reference profile of {} v{} not stored ({}); monitoring will"
+                    + " compute it on its first run", modelName, version, Failures.message(f));
+        }
     }
 
     private void enter(RetrainStep next) {

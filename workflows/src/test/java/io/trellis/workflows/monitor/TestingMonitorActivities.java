@@ -25,7 +25,8 @@ final class TestingMonitorActivities {
 
     static DriftResult drift(long rows, Double predictionPsi, Double auc, FeatureDriftResult... features) {
         return new DriftResult(1000, rows, "2025-01-08", "2025-01-10", "/lake/raw/customer_churn", 9, List.of(features), predictionPsi,
-                "NONE", new long[20], new long[20], auc, auc == null ? 0 : rows, List.of());
+                "NONE", new long[20], new long[20], auc, auc == null ? 0 : rows, List.of(),
+                predictionPsi == null ? null : "predictions table /lake/predictions/customer-churn/production: run score-1 of v3");
     }
 
     static final class Registry implements MonitorActivities {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
 class WorkflowReplayTest {
     static final List<String> HISTORIES = List.of(
             "retrain-succeeded", "retrain-validation-failed", "retrain-gate-failed", "retrain-transient-retried",
+            "retrain-succeeded-reference-profile",
             "promotion-approved", "promotion-four-eyes-then-rejected", "promotion-expired", "promotion-gate-failed",
             "rollback", "scoring", "monitor-retrain-started", "monitor-no-drift", "retrain-overrides");
 

@@ -20,6 +20,7 @@ public final class RetrainHistories {
         run(dir, "retrain-validation-failed", (spark) -> spark.dataValid = false);
         run(dir, "retrain-gate-failed", (spark) -> spark.candidateMetrics = Map.of("auc", 0.61, "log_loss", 0.7));
         run(dir, "retrain-transient-retried", (spark) -> spark.featureFailuresBeforeSuccess = 1);
+        run(dir, "retrain-succeeded-reference-profile", (spark) -> { });
     }
 
     /** A retrain with a data window and a hyperparameter (recorded after the {@code retrain-overrides} change). */
@@ -40,8 +41,9 @@ public final class RetrainHistories {
             orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class);
             TestingRetrainActivities.Spark spark = new TestingRetrainActivities.Spark();
             setup.accept(spark);
-            orchestration.registerActivitiesImplementations(new TestingRetrainActivities.Registry());
-            sparkWorker.registerActivitiesImplementations(spark);
+            TestingRetrainActivities.Reference reference = new TestingRetrainActivities.Reference();
+            orchestration.registerActivitiesImplementations(new TestingRetrainActivities.Registry(), reference.store);
+            sparkWorker.registerActivitiesImplementations(spark, reference.spark);
             env.start();
             WorkflowClient client = env.getWorkflowClient();
             String id = RetrainWorkflow.workflowId("customer-churn", name);

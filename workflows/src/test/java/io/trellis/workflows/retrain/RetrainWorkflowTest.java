@@ -31,6 +31,7 @@ class RetrainWorkflowTest {
     private WorkflowClient client;
     private TestingRetrainActivities.Registry registry;
     private TestingRetrainActivities.Spark spark;
+    private TestingRetrainActivities.Reference reference;
 
     @BeforeEach
     void setUp() {
@@ -40,8 +41,9 @@ class RetrainWorkflowTest {
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class);
         registry = new TestingRetrainActivities.Registry();
         spark = new TestingRetrainActivities.Spark();
-        orchestration.registerActivitiesImplementations(registry);
-        sparkWorker.registerActivitiesImplementations(spark);
+        reference = new TestingRetrainActivities.Reference();
+        orchestration.registerActivitiesImplementations(registry, reference.store);
+        sparkWorker.registerActivitiesImplementations(spark, reference.spark);
         env.start();
         client = env.getWorkflowClient();
     }
@@ -81,6 +83,26 @@ class RetrainWorkflowTest {
                 "registerModelVersion", "markCandidate:dev:v1", "finishRun:SUCCEEDED");
         assertThat(registry.registrations.get(0).gatesPassed()).isTrue();
         assertThat(registry.registrations.get(0).actor()).isEqualTo("alice");
+        // The new version's monitoring reference: its own training snapshot and artifact, stored before the run closes.
+        assertThat(reference.calls).containsExactly(
+                "referenceProfile:/lake/raw/customer_churn@7:v1:file:/artifacts/customer-churn/run",
+                "storeReference:customer-churn:v1");
+        assertThat(reference.stored).containsEntry(1, "{\"table\":\"/lake/raw/customer_churn\",\"version\":7}");
+    }
+
+    @Test
+    void aReferenceProfileThatCannotBeComputedLeavesTheVersionRegisteredForMonitoringToProfileLater() {
+        reference.profileFailure = ApplicationFailure.newNonRetryableFailure(
+                "the training snapshot lacks the features [age]", ErrorCode.SCHEMA_MISMATCH.name());
+
+        RetrainResult result = newRun("no-profile").run(request());
+
+        assertThat(result.status()).isEqualTo(RunStatus.SUCCEEDED);
+        assertThat(result.environment()).isEqualTo("dev");
+        assertThat(reference.calls).containsExactly(
+                "referenceProfile:/lake/raw/customer_churn@7:v1:file:/artifacts/customer-churn/run");
+        assertThat(reference.stored).isEmpty();
+        assertThat(registry.calls).endsWith("markCandidate:dev:v1", "finishRun:SUCCEEDED");
     }
 
     @Test
@@ -158,6 +180,7 @@ class RetrainWorkflowTest {
         assertThat(result.message()).contains("auc 0.6200 ≥ 0.7000");
         assertThat(registry.registrations.get(0).gatesPassed()).isFalse();
         assertThat(registry.calls).noneMatch(c -> c.startsWith("markCandidate")).contains("finishRun:GATE_FAILED");
+        assertThat(reference.calls).as("a rejected version never goes live, so it gets no monitoring reference").isEmpty();
     }
 
     @Test
@@ -237,6 +260,8 @@ class RetrainWorkflowTest {
                 "SparkEvaluate@trellis-spark",
                 "RegistryRegisterModelVersion@trellis-orchestration",
                 "RegistryMarkCandidate@trellis-orchestration",
+                "DriftReferenceProfile@trellis-spark",
+                "MonitorStoreReference@trellis-orchestration",
                 "RegistryFinishRun@trellis-orchestration");
         events.stream().filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
                 .map(HistoryEvent::getActivityTaskScheduledEventAttributes)

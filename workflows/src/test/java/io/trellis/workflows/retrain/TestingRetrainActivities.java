@@ -1,5 +1,6 @@
 package io.trellis.workflows.retrain;
 
+import io.trellis.spec.ModelSpec;
 import io.trellis.spec.SampleModels;
 import io.trellis.workflows.activities.ArtifactRef;
 import io.trellis.workflows.activities.ChampionRef;
@@ -20,13 +21,23 @@ import io.trellis.workflows.activities.SnapshotResult;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.activities.TrainRequest;
 import io.trellis.workflows.activities.TrainResult;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.workflows.monitor.DriftResult;
+import io.trellis.workflows.monitor.MonitorActivities;
+import io.trellis.workflows.monitor.MonitorRecord;
+import io.trellis.workflows.monitor.MonitorTarget;
+import io.trellis.workflows.monitor.RetrainGuardState;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
-/** Hand-written fakes of the two activity interfaces: they record every call and answer as a test sets them up. */
+/**
+ * Hand-written fakes of the activity interfaces a retrain calls: they record every call and answer as a test sets them
+ * up. {@link Reference} stands in for the two monitoring steps that store a new version's reference profile.
+ */
 final class TestingRetrainActivities {
 
     static final class Registry implements RegistryActivities {
@@ -126,6 +137,59 @@ final class TestingRetrainActivities {
             Integer champVersion = request.champion() == null ? null : request.champion().version();
             return new EvaluationResult(candidateMetrics, champVersion, championMetrics, null, 1000);
         }
+    }
+
+    /** The reference-profile step: its Spark half (on the Spark queue) and its registry half (orchestration queue). */
+    static final class Reference {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        final Map<Integer, String> stored = new ConcurrentHashMap<>();
+        volatile RuntimeException profileFailure;
+
+        final DriftActivities spark = new DriftActivities() {
+            @Override
+            public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
+                calls.add("referenceProfile:" + snapshot.tablePath() + "@" + snapshot.version() + ":v" + live.version()
+                        + ":" + live.artifact().uri());
+                if (profileFailure != null) {
+                    throw profileFailure;
+                }
+                return "{\"table\":\"" + snapshot.tablePath() + "\",\"version\":" + snapshot.version() + "}";
+            }
+
+            @Override
+            public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
+                throw new UnsupportedOperationException("a retrain never assesses drift");
+            }
+        };
+
+        final MonitorActivities store = new MonitorActivities() {
+            @Override
+            public String storeReference(String modelName, int version, DatasetRef snapshot, String profile) {
+                calls.add("storeReference:" + modelName + ":v" + version);
+                stored.putIfAbsent(version, profile);
+                return stored.get(version);
+            }
+
+            @Override
+            public MonitorTarget target(String modelName, String environment) {
+                throw new UnsupportedOperationException("a retrain never asks for a monitoring target");
+            }
+
+            @Override
+            public RetrainGuardState retrainGuard(String modelName, long cooldownSeconds) {
+                throw new UnsupportedOperationException("a retrain never asks for the retrain guard");
+            }
+
+            @Override
+            public String renderReport(MonitorRecord record) {
+                throw new UnsupportedOperationException("a retrain renders no monitoring report");
+            }
+
+            @Override
+            public void recordRun(MonitorRecord record) {
+                throw new UnsupportedOperationException("a retrain records no monitoring run");
+            }
+        };
     }
 
     private TestingRetrainActivities() {}
