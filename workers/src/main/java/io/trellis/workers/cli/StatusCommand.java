@@ -134,7 +134,7 @@ final class StatusCommand implements Callable<Integer> {
         }
         Object hp = overrides.get("hyperparameters");
         if (hp instanceof Map<?, ?> m && !m.isEmpty()) {
-            sb.append(sb.length() == 0 ? "" : "; ").append("hyperparameters ").append(m);
+            sb.append(sb.length() == 0 ? "" : "; ").append("hyperparameters ").append(new java.util.TreeMap<>((Map<String, Object>) m));
         }
         return sb.toString();
     }

@@ -103,21 +103,21 @@ class StatusCliIT {
                         "PASS beats_champion");
         assertThat(first.getResult(RetrainResult.class).status().name()).isEqualTo("SUCCEEDED");
 
-        // A run that fails its gates (regParam so large that every score is the same: AUC 0.5), followed from PostgreSQL
-        // alone as in the embedded case: --once says RUNNING with 7 first, then the outcome with 6.
+        // A run that fails its gates (L1 with regParam so large that every coefficient is 0: one score for all, AUC 0.5),
+        // followed from PostgreSQL alone as in the embedded case: --once says RUNNING with 7 first, then the outcome with 6.
         console.stdout.reset();
         WorkflowStub second = launcher.start(new RetrainRequest(MODEL, "carol", "flat model",
-                RetrainOverrides.of(null, null, Map.of("regParam", 1000.0))));
+                RetrainOverrides.of(null, null, Map.of("regParam", 1000.0, "elasticNetParam", 1.0))));
         String secondKey = second.getExecution().getWorkflowId();
         awaitStep(secondKey);
         assertThat(TrellisCli.execute("--config", embeddedConfig.toString(), "status", secondKey, "--once"))
                 .as(out()).isEqualTo(TrellisCli.EXIT_STILL_RUNNING);
-        assertThat(out()).contains("overrides: hyperparameters {regParam=1000.0}").containsPattern("(?m)^RUNNING$")
+        assertThat(out()).contains("overrides: hyperparameters {elasticNetParam=1.0, regParam=1000.0}").containsPattern("(?m)^RUNNING$")
                 .containsPattern("RUNNING · (snapshot \\+ validate|build features|train \\+ evaluate) \\(registry\\)");
         console.stdout.reset();
         int gateFailed = TrellisCli.execute("--config", embeddedConfig.toString(), "status", secondKey, "--interval", "0.2");
         assertThat(gateFailed).as(out()).isEqualTo(TrellisCli.EXIT_GATE_FAILED);
-        assertThat(out()).contains("══ " + secondKey + " — GATE_FAILED", "[REJECTED]", "regParam=1000.0",
+        assertThat(out()).contains("══ " + secondKey + " — GATE_FAILED", "[REJECTED]", "regParam=1000.0", "elasticNetParam=1.0",
                 "FAIL min_auc");
         assertThat(runtime.registry().run(secondKey).orElseThrow().status()).isEqualTo(RunStatus.GATE_FAILED);
 
