@@ -93,7 +93,8 @@ public final class DriftJob {
             fixed.add(b.numeric() ? b : categoricalBins(b.feature(), counts.categorical.getOrDefault(b.feature(), Map.of())));
         }
         return new ReferenceProfile(snapshot.tablePath(), snapshot.version(), fixed,
-                counts.profile(fixed, modelPath != null, null, null, List.of(), modelPath == null ? null : "the model version, scoring its training snapshot"));
+                counts.profile(fixed, modelPath != null, null, null, List.of(),
+                        modelPath == null ? null : "the model version, scoring its training snapshot"));
     }
 
     /**
@@ -111,8 +112,8 @@ public final class DriftJob {
      * scoring run of the live version in {@code predictions} (with the window's labels joined on the spec's key column,
      * for the performance check), all in one Spark job. When the predictions table is missing or holds no scores of
      * that version, a finding says so and the window is scored with the model {@code fallbackModel} gives the path of
-     * (asked only then; null: no prediction drift). Never fails on what the window holds: an empty window, a missing feature or a missing label becomes a
-     * finding.
+     * (asked only then; null: no prediction drift). Never fails on what the window holds: an empty window, a missing
+     * feature or a missing label becomes a finding.
      */
     public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
                                         ReferenceProfile reference, Predictions predictions,
