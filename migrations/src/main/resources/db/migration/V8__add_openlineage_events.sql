@@ -3,7 +3,8 @@
 -- lineage_events. A few columns are copied out of the document for lookups; the document itself is the record.
 CREATE TABLE openlineage_events (
     id             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    -- The Temporal workflow the step ran in (the Trellis run key, e.g. retrain/churn/20261126-0123-ab12).
+    -- The Trellis run the step belongs to, as the registry and audit trail key it: the workflow ID of retrains and
+    -- promotions (retrain/churn/20261126-0123-ab12), <workflow ID>#<run ID> of scoring and monitoring runs.
     run_key        TEXT        NOT NULL,
     event_type     TEXT        NOT NULL,
     event_time     TIMESTAMPTZ NOT NULL,

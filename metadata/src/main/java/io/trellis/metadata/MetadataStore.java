@@ -87,12 +87,18 @@ public final class MetadataStore implements AutoCloseable {
 
     /** As {@link #migrate}, reporting what was applied ({@code trellis migrate}). */
     public static MigrationOutcome migrateSchema(DatabaseConfig config) {
-        var result = Flyway.configure()
+        Flyway flyway = Flyway.configure()
                 .dataSource(config.jdbcUrl(), config.user(), config.password())
                 .locations(MIGRATIONS_LOCATION)
-                .load()
-                .migrate();
-        return new MigrationOutcome(result.migrationsExecuted, result.targetSchemaVersion);
+                .load();
+        int applied = flyway.migrate().migrationsExecuted;
+        String version = java.util.Arrays.stream(flyway.info().applied())
+                .filter(m -> m.getVersion() != null)
+                .map(m -> m.getVersion())
+                .max(Comparable::compareTo)
+                .map(v -> v.getVersion())
+                .orElse("(none)");
+        return new MigrationOutcome(applied, version);
     }
 
     public Registry registry() {

@@ -111,9 +111,9 @@ public final class OpenLineageEmitter {
     public record Attempt(String workflowId, String workflowRunId, String workflowType, String activityId, String activityType,
                           int attempt) {}
 
-    /** Emits START for a step and returns the handle that ends it. */
-    public Step start(Attempt attempt, String modelName, List<LineageDataset> inputs) {
-        Step step = new Step(attempt, modelName);
+    /** Emits START for a step of Trellis run {@code runKey} and returns the handle that ends it. */
+    public Step start(Attempt attempt, String runKey, String modelName, List<LineageDataset> inputs) {
+        Step step = new Step(attempt, runKey, modelName);
         step.emit(EventType.START, inputs, List.of(), null);
         return step;
     }
@@ -121,11 +121,13 @@ public final class OpenLineageEmitter {
     /** One running step: exactly one of {@link #complete}, {@link #fail} or {@link #abort} ends it. */
     public final class Step {
         private final Attempt attempt;
+        private final String runKey;
         private final String modelName;
         private final UUID runId;
 
-        private Step(Attempt attempt, String modelName) {
+        private Step(Attempt attempt, String runKey, String modelName) {
             this.attempt = attempt;
+            this.runKey = runKey;
             this.modelName = modelName;
             this.runId = attemptRunId(attempt.workflowId(), attempt.workflowRunId(), attempt.activityId(), attempt.attempt());
         }
@@ -153,13 +155,13 @@ public final class OpenLineageEmitter {
             try {
                 OpenLineage.RunEvent event = event(type, inputs, outputs, error);
                 String json = OpenLineageClientUtils.toJson(event);
-                long id = store.append(new OpenLineageStore.NewEvent(attempt.workflowId(), type.name(), event.getEventTime().toInstant(),
+                long id = store.append(new OpenLineageStore.NewEvent(runKey, type.name(), event.getEventTime().toInstant(),
                         runId, namespace, event.getJob().getName(),
                         event.getRun().getFacets().getParent().getRun().getRunId(), json));
                 endpoint.ifPresent(url -> deliver(id, url, json));
             } catch (RuntimeException e) {
                 // Lineage must never fail the step it describes; the missing event shows in `trellis lineage events`.
-                log.warn("OpenLineage {} event of {} ({}) not recorded: {}", type, attempt.activityType(), attempt.workflowId(), e.toString());
+                log.warn("OpenLineage {} event of {} ({}) not recorded: {}", type, attempt.activityType(), runKey, e.toString());
             }
         }
 

@@ -47,7 +47,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
     @Override
     public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
         List<LineageDataset> inputs = List.of(LineageDataset.delta(snapshot), LineageDataset.artifact(live.artifact()));
-        StepLineage<String> lineage = StepLineage.of(spec.name(), inputs, r -> inputs, r -> List.of());
+        StepLineage<String> lineage = StepLineage.of(null, spec.name(), inputs, r -> inputs, r -> List.of());
         return runner.run("reference profile", lineage, spark -> {
             String model = artifacts.fetch(live.artifact()).toUri().toString();
             return toJson(DriftJob.reference(spark, spec, new DatasetVersion(snapshot.tablePath(), snapshot.version()), model));
@@ -56,7 +56,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
 
     @Override
     public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
-        StepLineage<DriftResult> lineage = StepLineage.of(spec.name(),
+        StepLineage<DriftResult> lineage = StepLineage.of(null, spec.name(),
                 List.of(LineageDataset.deltaUnpinned(lake.resolve(spec.source().table())), LineageDataset.artifact(live.artifact())),
                 r -> List.of(LineageDataset.delta(r.sourceTable(), r.sourceVersion(), null), LineageDataset.artifact(live.artifact())),
                 r -> List.of());

@@ -53,7 +53,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
     @Override
     public BatchScoreResult batchScore(BatchScoreRequest r) {
         String table = lake.resolve(r.spec().source().table());
-        StepLineage<BatchScoreResult> lineage = StepLineage.of(r.spec().name(),
+        StepLineage<BatchScoreResult> lineage = StepLineage.of(r.runKey(), r.spec().name(),
                 List.of(LineageDataset.deltaUnpinned(table), LineageDataset.artifact(r.live().artifact())),
                 res -> List.of(LineageDataset.delta(res.sourceTable(), res.sourceVersion(), null), LineageDataset.artifact(r.live().artifact())),
                 res -> List.of(LineageDataset.delta(res.predictions())));
@@ -76,7 +76,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
         }
         List<LineageDataset> startInputs = new ArrayList<>(List.of(LineageDataset.deltaUnpinned(lake.resolve(r.spec().source().table()))));
         startInputs.addAll(models);
-        StepLineage<ShadowResult> lineage = StepLineage.of(r.spec().name(), startInputs, res -> {
+        StepLineage<ShadowResult> lineage = StepLineage.of(r.runKey(), r.spec().name(), startInputs, res -> {
             List<LineageDataset> in = new ArrayList<>(List.of(LineageDataset.delta(res.sourceTable(), res.sourceVersion(), null)));
             in.addAll(models);
             return in;

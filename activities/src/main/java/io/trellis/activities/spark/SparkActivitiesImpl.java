@@ -75,7 +75,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
         String sourcePath = lake.resolve(request.spec().source().table());
-        StepLineage<SnapshotResult> lineage = StepLineage.of(request.spec().name(), List.of(LineageDataset.deltaUnpinned(sourcePath)),
+        StepLineage<SnapshotResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.deltaUnpinned(sourcePath)),
                 r -> List.of(LineageDataset.delta(r.source())), r -> List.of());
         return runner.run("snapshot + validate", lineage, spark -> {
             SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()));
@@ -89,7 +89,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public FeatureResult buildFeatures(FeatureRequest request) {
-        StepLineage<FeatureResult> lineage = StepLineage.of(request.spec().name(), List.of(LineageDataset.delta(request.source())),
+        StepLineage<FeatureResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.delta(request.source())),
                 r -> List.of(LineageDataset.delta(request.source())), r -> List.of(LineageDataset.delta(r.table())));
         return runner.run("build features", lineage, spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
@@ -106,7 +106,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         String key = artifactKey(request.spec().name(), request.runKey());
         Path out = scratch.resolve(key).resolve("attempt-" + attempt);
         List<LineageDataset> features = List.of(LineageDataset.delta(request.features()));
-        StepLineage<TrainResult> lineage = StepLineage.of(request.spec().name(), features, r -> features,
+        StepLineage<TrainResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), features, r -> features,
                 r -> List.of(LineageDataset.artifact(r.artifact())));
         return runner.run("train", lineage, spark -> {
             try {
@@ -128,7 +128,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         if (request.champion() != null) {
             inputs.add(LineageDataset.artifact(request.champion().artifact()));
         }
-        StepLineage<EvaluationResult> lineage = StepLineage.of(request.spec().name(), inputs, r -> inputs, r -> List.of());
+        StepLineage<EvaluationResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), inputs, r -> inputs, r -> List.of());
         return runner.run("evaluate", lineage, spark -> {
             Path candidate = artifacts.fetch(request.candidate());
             String championPath = null;

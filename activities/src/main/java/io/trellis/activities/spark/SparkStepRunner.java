@@ -62,6 +62,7 @@ final class SparkStepRunner {
         ActivityInfo info = ctx.getInfo();
         OpenLineageEmitter.Step events = lineage == null ? null : openLineage.start(new OpenLineageEmitter.Attempt(info.getWorkflowId(),
                 info.getRunId(), info.getWorkflowType(), info.getActivityId(), info.getActivityType(), info.getAttempt()),
+                lineage.runKey() != null ? lineage.runKey() : info.getWorkflowId() + "#" + info.getRunId(),
                 lineage.modelName(), lineage.startInputs());
         List<LineageDataset> startInputs = lineage == null ? List.of() : lineage.startInputs();
         String group = info.getWorkflowId() + "/" + info.getRunId() + "/" + info.getActivityType() + "#" + info.getActivityId()
