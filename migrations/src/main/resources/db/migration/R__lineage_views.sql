@@ -26,9 +26,13 @@ JOIN models m ON m.id = p.model_id
 JOIN model_versions v ON v.id = p.model_version_id
 JOIN environments e ON e.id = p.target_environment_id;
 
--- Which model version wrote which predictions table version (batch scoring).
+-- Which model version wrote which predictions table version (batch scoring, and both models of a promotion's
+-- shadow run: promotion_key names that promotion, NULL for batch scoring).
 CREATE OR REPLACE VIEW prediction_producers AS
-SELECT d.table_path AS predictions_table, d.delta_version, d.row_count, m.name AS model_name, v.version, d.created_at
+SELECT d.table_path AS predictions_table, d.delta_version, d.row_count, m.name AS model_name, v.version, d.created_at,
+       (SELECT min(p.promotion_key) FROM lineage_edges pe JOIN promotions p ON p.id = pe.from_id
+        WHERE pe.from_kind = 'promotion' AND pe.to_kind = 'dataset_version' AND pe.to_id = d.id
+          AND pe.relation = 'shadow_run') AS promotion_key
 FROM dataset_versions d
 JOIN lineage_edges le ON le.to_kind = 'dataset_version' AND le.to_id = d.id
                      AND le.from_kind = 'model_version' AND le.relation = 'scored'

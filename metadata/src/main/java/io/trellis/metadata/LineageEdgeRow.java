@@ -15,6 +15,8 @@ class LineageEdgeRow {
     static final String DATASET_VERSION = "dataset_version";
     static final String TRAINING_RUN = "training_run";
     static final String MODEL_VERSION = "model_version";
+    /** A promotion (migration V8): linked to the predictions version its shadow run wrote. */
+    static final String PROMOTION = "promotion";
     static final String PRODUCED = "produced";
 
     @Id

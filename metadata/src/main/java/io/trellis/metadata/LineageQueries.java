@@ -155,13 +155,13 @@ public final class LineageQueries {
         return tx.inConnection(c -> {
             List<PredictionProducer> out = new ArrayList<>();
             try (PreparedStatement ps = c.prepareStatement("SELECT predictions_table, delta_version, row_count, model_name, version,"
-                    + " created_at FROM prediction_producers WHERE predictions_table = ? AND delta_version = ? ORDER BY model_name, version")) {
+                    + " created_at, promotion_key FROM prediction_producers WHERE predictions_table = ? AND delta_version = ? ORDER BY model_name, version")) {
                 ps.setString(1, predictionsTable);
                 ps.setLong(2, deltaVersion);
                 try (ResultSet rs = ps.executeQuery()) {
                     while (rs.next()) {
                         out.add(new PredictionProducer(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4), rs.getInt(5),
-                                rs.getObject(6, OffsetDateTime.class).toInstant()));
+                                rs.getObject(6, OffsetDateTime.class).toInstant(), rs.getString(7)));
                     }
                 }
             }

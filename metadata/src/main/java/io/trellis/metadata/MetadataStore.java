@@ -41,6 +41,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ApiAccess apiAccess;
     private final RegistryQueries queries;
     private final Transactions tx;
+    private final OpenLineageStore openLineage;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
@@ -51,6 +52,7 @@ public final class MetadataStore implements AutoCloseable {
         this.monitoring = new MonitoringStore(tx);
         this.apiAccess = new ApiAccess(tx);
         this.queries = new RegistryQueries(tx);
+        this.openLineage = new OpenLineageStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -95,11 +97,26 @@ public final class MetadataStore implements AutoCloseable {
 
     /** Applies pending migrations only; for tools that manage the schema apart from the services. */
     public static void migrate(DatabaseConfig config) {
-        Flyway.configure()
+        migrateSchema(config);
+    }
+
+    /** What a migration did: how many migrations it applied and the schema version after it. */
+    public record MigrationOutcome(int applied, String schemaVersion) {}
+
+    /** As {@link #migrate}, reporting what was applied ({@code trellis migrate}). */
+    public static MigrationOutcome migrateSchema(DatabaseConfig config) {
+        Flyway flyway = Flyway.configure()
                 .dataSource(config.jdbcUrl(), config.user(), config.password())
                 .locations(MIGRATIONS_LOCATION)
-                .load()
-                .migrate();
+                .load();
+        int applied = flyway.migrate().migrationsExecuted;
+        String version = java.util.Arrays.stream(flyway.info().applied())
+                .filter(m -> m.getVersion() != null)
+                .map(m -> m.getVersion())
+                .max(Comparable::compareTo)
+                .map(v -> v.getVersion())
+                .orElse("(none)");
+        return new MigrationOutcome(applied, version);
     }
 
     public Registry registry() {
@@ -132,6 +149,11 @@ public final class MetadataStore implements AutoCloseable {
     /** Filtered, keyset-paged reads of runs, models and the audit log (for the API). */
     public RegistryQueries queries() {
         return queries;
+    }
+
+    /** OpenLineage run events of the Spark steps and their delivery attempts. */
+    public OpenLineageStore openLineage() {
+        return openLineage;
     }
 
     @Override

@@ -1134,6 +1134,42 @@ public final class Registry {
         });
     }
 
+    /** The lineage relation from a promotion to the predictions version its shadow run wrote. */
+    public static final String SHADOW_RUN_RELATION = "shadow_run";
+
+    /**
+     * Records a promotion's shadow run: the predictions dataset version {@code predictionsDatasetId} was written by the
+     * candidate {@code modelName} v{@code candidateVersion} and, beside it on the same rows, by the production version
+     * {@code productionVersion} (null when nothing was live there), during promotion {@code promotionKey}, from version
+     * {@code sourceVersion} of {@code sourceTable} (when recorded). Edges: each model version {@value #SCORED_RELATION} the
+     * predictions (so the prediction-producer query names both), the promotion {@value #SHADOW_RUN_RELATION} them, the source
+     * version {@value #SCORED_FROM_RELATION} them (so the dataset's downstream reaches them). Safe to repeat.
+     */
+    public void recordShadowLineage(String promotionKey, String modelName, int candidateVersion, Integer productionVersion,
+                                    long predictionsDatasetId, String sourceTable, Long sourceVersion) {
+        requireText(promotionKey, "promotion key");
+        requireText(modelName, "model name");
+        tx.inTransaction(em -> {
+            ModelRow model = requireModel(em, modelName);
+            PromotionRow promotion = promotionByKey(em, promotionKey, LockModeType.NONE).orElseThrow(() -> new TrellisException(
+                    ErrorCode.INVALID_REQUEST, "No promotion '" + promotionKey + "' is recorded; open it with openPromotion first, or check the key."));
+            DatasetVersionRow predictions = requireDataset(em, predictionsDatasetId);
+            ModelVersionRow candidate = versionRow(em, model.id, candidateVersion).orElseThrow(() -> unknownVersion(em, model, candidateVersion));
+            ensureEdge(em, LineageEdgeRow.MODEL_VERSION, candidate.id, LineageEdgeRow.DATASET_VERSION, predictions.id, SCORED_RELATION);
+            if (productionVersion != null) {
+                ModelVersionRow production = versionRow(em, model.id, productionVersion)
+                        .orElseThrow(() -> unknownVersion(em, model, productionVersion));
+                ensureEdge(em, LineageEdgeRow.MODEL_VERSION, production.id, LineageEdgeRow.DATASET_VERSION, predictions.id, SCORED_RELATION);
+            }
+            ensureEdge(em, LineageEdgeRow.PROMOTION, promotion.id, LineageEdgeRow.DATASET_VERSION, predictions.id, SHADOW_RUN_RELATION);
+            if (sourceTable != null && sourceVersion != null) {
+                datasetByPath(em, sourceTable, sourceVersion).ifPresent(source -> ensureEdge(em, LineageEdgeRow.DATASET_VERSION, source.id,
+                        LineageEdgeRow.DATASET_VERSION, predictions.id, SCORED_FROM_RELATION));
+            }
+            return null;
+        });
+    }
+
     /**
      * A model version with the run that trained it, the dataset versions that fed the run, the deployment
      * pointers it has held, and the audit entries about it.

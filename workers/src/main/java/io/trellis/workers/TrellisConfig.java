@@ -34,7 +34,13 @@ public record TrellisConfig(
         int stickyTimeoutSeconds,
         String codeVersion,
         String embeddedApprover,
-        Optional<S3Settings> artifactS3) {
+        Optional<S3Settings> artifactS3,
+        boolean dbMigrate,
+        Optional<String> migrationUser,
+        String migrationPassword,
+        Optional<String> openLineageUrl,
+        Optional<String> openLineageApiKey,
+        String openLineageNamespace) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -59,6 +65,12 @@ public record TrellisConfig(
         m.put("trellis.worker.sticky.timeout.seconds", new String[] {"5", "How long a workflow task waits for the worker that has the run cached before any worker may take it; 0 turns sticky execution off (needed when workers restart against the SDK's test server, which never expires a dead worker's sticky queue)"});
         m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
         m.put("trellis.embedded.approver", new String[] {"embedded-approver", "Embedded mode only: the second identity that approves production in `trellis local`"});
+        m.put("trellis.db.migrate", new String[] {"true", "Whether processes migrate the schema when they open the database; false for services running as the application role (a member of trellis_app), with `trellis migrate` run as the owner"});
+        m.put("trellis.db.migration.user", new String[] {"(trellis.db.user)", "Database user that owns the schema and runs the migrations (`trellis migrate`, and start-up migrations when trellis.db.migrate is true)"});
+        m.put("trellis.db.migration.password", new String[] {"(empty)", "Password of trellis.db.migration.user"});
+        m.put("trellis.openlineage.url", new String[] {"(none: events are only stored)", "Base URL of an OpenLineage HTTP endpoint such as Marquez; each Spark step's run events are POSTed to <url>/api/v1/lineage"});
+        m.put("trellis.openlineage.api.key", new String[] {"(none)", "API key sent as `Authorization: Bearer <key>` to the OpenLineage endpoint"});
+        m.put("trellis.openlineage.namespace", new String[] {"trellis", "OpenLineage job namespace of the Spark steps' events"});
         return m;
     }
 
@@ -102,7 +114,13 @@ public record TrellisConfig(
                 in.nonNegative("trellis.worker.sticky.timeout.seconds", 5),
                 in.get("trellis.code.version").orElseGet(CodeVersion::detect),
                 in.get("trellis.embedded.approver").orElse("embedded-approver"),
-                s3);
+                s3,
+                in.bool("trellis.db.migrate", true),
+                in.get("trellis.db.migration.user"),
+                in.get("trellis.db.migration.password").orElse(""),
+                in.url("trellis.openlineage.url"),
+                in.get("trellis.openlineage.api.key"),
+                in.get("trellis.openlineage.namespace").orElse("trellis"));
     }
 
     /** Never prints the password. */
@@ -116,7 +134,11 @@ public record TrellisConfig(
                 + ", codeVersion=" + codeVersion
                 + ", embeddedApprover=" + embeddedApprover
                 + artifactS3.map(s -> ", artifactS3=s3://" + s.bucket() + "/" + s.prefix() + " endpoint=" + s.endpoint().map(Object::toString).orElse("(AWS)")
-                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("") + "]";
+                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("")
+                + ", dbMigrate=" + dbMigrate + ", migrationUser=" + migrationUser.orElse("(db user)")
+                + ", migrationPassword=" + (migrationPassword.isEmpty() ? "(empty)" : "****")
+                + ", openLineageUrl=" + openLineageUrl.orElse("(none)") + ", openLineageApiKey=" + (openLineageApiKey.isEmpty() ? "(none)" : "****")
+                + ", openLineageNamespace=" + openLineageNamespace + "]";
     }
 
     public static TrellisConfig fromEnvironment() {
@@ -152,6 +174,22 @@ public record TrellisConfig(
                 case "false" -> false;
                 default -> throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be true or false, got '" + v.get() + "'");
             };
+        }
+
+        Optional<String> url(String key) {
+            Optional<String> v = get(key);
+            if (v.isPresent()) {
+                try {
+                    java.net.URI uri = new java.net.URI(v.get());
+                    if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme()) || uri.getHost() == null) {
+                        throw new java.net.URISyntaxException(v.get(), "not an http(s) URL with a host");
+                    }
+                } catch (java.net.URISyntaxException e) {
+                    throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be an http:// or https:// URL, got '"
+                            + v.get() + "'");
+                }
+            }
+            return v;
         }
 
         int integer(String key, int dflt) {

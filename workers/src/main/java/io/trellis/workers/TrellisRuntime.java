@@ -12,6 +12,7 @@ import io.temporal.worker.WorkerFactoryOptions;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.artifacts.LocalArtifactStore;
 import io.trellis.activities.artifacts.S3ArtifactStore;
+import io.trellis.activities.lineage.OpenLineageEmitter;
 import io.trellis.activities.monitor.MonitorActivitiesImpl;
 import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
@@ -32,6 +33,7 @@ import io.trellis.workers.schedules.DurableSchedules;
 import io.trellis.workers.schedules.Schedules;
 import io.trellis.workers.schedules.TemporalSchedules;
 import io.trellis.workflows.activities.SparkActivities;
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -62,26 +64,41 @@ public final class TrellisRuntime implements AutoCloseable {
     private WorkflowClient client;
     private SparkSession spark;
     private WorkerFactory workers;
+    private OpenLineageEmitter openLineage;
 
     private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities, List<WorkerInterceptor> interceptors) {
         this.config = config;
         this.sparkActivities = sparkActivities;
         this.interceptors = List.copyOf(interceptors);
         try {
-            DatabaseConfig db;
             if (config.jdbcUrl().isPresent()) {
-                db = new DatabaseConfig(config.jdbcUrl().get(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
+                DatabaseConfig db = new DatabaseConfig(config.jdbcUrl().get(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
+                if (config.dbMigrate()) {
+                    MetadataStore.migrate(migrationDatabase(config));
+                }
+                // Services may run as the application role (trellis.db.migrate=false): they never change the schema.
+                metadata = MetadataStore.connect(db);
             } else {
                 EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(config.home().resolve("postgres"));
                 closeables.push(pg);
-                db = pg.databaseConfig(config.dbPoolSize());
+                metadata = MetadataStore.open(pg.databaseConfig(config.dbPoolSize()));
             }
-            metadata = MetadataStore.open(db);
             closeables.push(metadata);
         } catch (RuntimeException e) {
             closeAll();
             throw e;
         }
+    }
+
+    /**
+     * How to reach the configured database as the schema's owner: {@code trellis.db.migration.user} and its password,
+     * else the service user. Only for a configured JDBC URL.
+     */
+    public static DatabaseConfig migrationDatabase(TrellisConfig config) {
+        String url = config.jdbcUrl().orElseThrow(() -> new IllegalStateException("no JDBC URL is configured"));
+        return config.migrationUser().isPresent()
+                ? new DatabaseConfig(url, config.migrationUser().get(), config.migrationPassword(), 1)
+                : new DatabaseConfig(url, config.dbUser(), config.dbPassword(), 1);
     }
 
     /** Connects to the configured services, starting embedded ones for what is not configured. */
@@ -213,6 +230,18 @@ public final class TrellisRuntime implements AutoCloseable {
         return spark;
     }
 
+    /**
+     * The OpenLineage emitter of this process's Spark steps: every event stored in PostgreSQL, and sent to
+     * {@code trellis.openlineage.url} when set.
+     */
+    public synchronized OpenLineageEmitter openLineage() {
+        if (openLineage == null) {
+            openLineage = OpenLineageEmitter.storing(metadata.openLineage(), config.openLineageNamespace(), config.codeVersion(),
+                    config.openLineageUrl().map(URI::create), config.openLineageApiKey());
+        }
+        return openLineage;
+    }
+
     /** Starts the orchestration and Spark workers in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
@@ -224,10 +253,11 @@ public final class TrellisRuntime implements AutoCloseable {
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
-                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
-                        new ScoringActivitiesImpl(spark(), lake(), artifactStore()),
+                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"),
+                                openLineage())),
+                        new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
-                        new DriftActivitiesImpl(spark(), lake(), artifactStore())),
+                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
         factory.start();
         workers = factory;

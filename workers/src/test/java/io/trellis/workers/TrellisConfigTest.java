@@ -56,6 +56,37 @@ class TrellisConfigTest {
     }
 
     @Test
+    void complianceSettingsDefaultToMigratingAsTheServiceUserWithEventsOnlyStored() {
+        TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_CODE_VERSION", "v"));
+        assertThat(c.dbMigrate()).isTrue();
+        assertThat(c.migrationUser()).isEmpty();
+        assertThat(c.openLineageUrl()).isEmpty();
+        assertThat(c.openLineageApiKey()).isEmpty();
+        assertThat(c.openLineageNamespace()).isEqualTo("trellis");
+    }
+
+    @Test
+    void servicesCanRunAsTheApplicationRoleAndSendEventsWithoutPrintingSecrets() throws Exception {
+        Path file = tmp.resolve("app.properties");
+        Files.writeString(file, "trellis.jdbc.url=jdbc:postgresql://db/trellis\ntrellis.db.user=app\ntrellis.db.migrate=false\n"
+                + "trellis.db.migration.user=owner\ntrellis.db.migration.password=owner-s3cret\n"
+                + "trellis.openlineage.url=http://marquez:5000\ntrellis.openlineage.namespace=ml\n");
+        TrellisConfig c = TrellisConfig.load(Optional.of(file), Map.of("TRELLIS_OPENLINEAGE_API_KEY", "key-s3cret", "TRELLIS_CODE_VERSION", "v"));
+        assertThat(c.dbMigrate()).isFalse();
+        assertThat(c.migrationUser()).contains("owner");
+        assertThat(c.openLineageUrl()).contains("http://marquez:5000");
+        assertThat(c.openLineageNamespace()).isEqualTo("ml");
+        assertThat(TrellisRuntime.migrationDatabase(c).user()).isEqualTo("owner");
+        assertThat(c.toString()).doesNotContain("owner-s3cret", "key-s3cret").contains("dbMigrate=false", "migrationPassword=****",
+                "openLineageApiKey=****");
+
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_DB_MIGRATE", "no", "TRELLIS_CODE_VERSION", "v")))
+                .hasMessageContaining("trellis.db.migrate (TRELLIS_DB_MIGRATE) must be true or false, got 'no'");
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_OPENLINEAGE_URL", "marquez:5000", "TRELLIS_CODE_VERSION", "v")))
+                .hasMessageContaining("trellis.openlineage.url (TRELLIS_OPENLINEAGE_URL) must be an http:// or https:// URL, got 'marquez:5000'");
+    }
+
+    @Test
     void anS3ArtifactRootSelectsTheS3StoreWithItsSettings() {
         TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_HOME", tmp.toString(), "TRELLIS_CODE_VERSION", "v",
                 "TRELLIS_ARTIFACT_ROOT", "s3://ml-artifacts/trellis", "TRELLIS_S3_ENDPOINT", "http://minio:9000",

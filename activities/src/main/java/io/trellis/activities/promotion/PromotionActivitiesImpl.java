@@ -107,7 +107,19 @@ public final class PromotionActivitiesImpl implements PromotionActivities {
 
     @Override
     public void recordStage(String promotionKey, StageReport report) {
-        call(() -> registry.recordStage(promotionKey, stageMap(report), report.passed() ? AuditOutcome.SUCCESS : AuditOutcome.REJECTED));
+        call(() -> {
+            var promotion = registry.recordStage(promotionKey, stageMap(report), report.passed() ? AuditOutcome.SUCCESS : AuditOutcome.REJECTED);
+            ShadowResult s = report.shadow();
+            if (s != null) {
+                // The shadow run's predictions are a dataset version like batch scoring's: linked to both model versions
+                // that wrote them and to this promotion, so lineage queries find them.
+                var predictions = registry.recordDatasetVersion(s.predictions().tablePath(), s.predictions().version(),
+                        s.predictions().rowCount(), DatasetKind.PREDICTIONS, null);
+                registry.recordShadowLineage(promotionKey, promotion.modelName(), s.candidateVersion(), s.productionVersion(),
+                        predictions.id(), s.sourceTable(), s.sourceVersion());
+            }
+            return promotion;
+        });
     }
 
     @Override

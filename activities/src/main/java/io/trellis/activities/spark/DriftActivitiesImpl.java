@@ -4,6 +4,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.artifacts.ArtifactStore;
+import io.trellis.activities.lineage.LineageDataset;
+import io.trellis.activities.lineage.OpenLineageEmitter;
+import io.trellis.activities.lineage.StepLineage;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.Lake;
@@ -19,6 +22,7 @@ import io.trellis.workflows.activities.DatasetRef;
 import io.trellis.workflows.monitor.DriftActivities;
 import io.trellis.workflows.monitor.DriftResult;
 import io.trellis.workflows.monitor.FeatureDriftResult;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** Monitoring's Spark steps in local mode, on the worker's shared session (heartbeats, cancellation). */
@@ -30,14 +34,21 @@ public final class DriftActivitiesImpl implements DriftActivities {
     private final ArtifactStore artifacts;
 
     public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled());
+    }
+
+    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage) {
+        this.runner = new SparkStepRunner(spark, openLineage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
 
     @Override
     public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
-        return runner.run("reference profile", spark -> {
+        List<LineageDataset> inputs = List.of(LineageDataset.delta(snapshot), LineageDataset.artifact(live.artifact()));
+        StepLineage<String> lineage = StepLineage.of(null, spec.name(), inputs, r -> inputs, r -> List.of());
+        return runner.run("reference profile", lineage, spark -> {
             String model = artifacts.fetch(live.artifact()).toUri().toString();
             return toJson(DriftJob.reference(spark, spec, new DatasetVersion(snapshot.tablePath(), snapshot.version()), model));
         });
@@ -45,7 +56,11 @@ public final class DriftActivitiesImpl implements DriftActivities {
 
     @Override
     public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
-        return runner.run("drift assessment", spark -> {
+        StepLineage<DriftResult> lineage = StepLineage.of(null, spec.name(),
+                List.of(LineageDataset.deltaUnpinned(lake.resolve(spec.source().table())), LineageDataset.artifact(live.artifact())),
+                r -> List.of(LineageDataset.delta(r.sourceTable(), r.sourceVersion(), null), LineageDataset.artifact(live.artifact())),
+                r -> List.of());
+        return runner.run("drift assessment", lineage, spark -> {
             ReferenceProfile reference = fromJson(referenceProfile);
             String sourcePath = lake.resolve(spec.source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));

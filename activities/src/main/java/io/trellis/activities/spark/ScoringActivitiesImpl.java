@@ -1,6 +1,9 @@
 package io.trellis.activities.spark;
 
 import io.trellis.activities.artifacts.ArtifactStore;
+import io.trellis.activities.lineage.LineageDataset;
+import io.trellis.activities.lineage.OpenLineageEmitter;
+import io.trellis.activities.lineage.StepLineage;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.Lake;
@@ -17,6 +20,8 @@ import io.trellis.workflows.promotion.BatchScoreResult;
 import io.trellis.workflows.promotion.ScoringActivities;
 import io.trellis.workflows.promotion.ShadowRequest;
 import io.trellis.workflows.promotion.ShadowResult;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
 /** The scoring activities in local mode, on the worker's shared Spark session (heartbeats, cancellation). */
@@ -26,7 +31,12 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
     private final ArtifactStore artifacts;
 
     public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled());
+    }
+
+    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage) {
+        this.runner = new SparkStepRunner(spark, openLineage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
@@ -42,7 +52,12 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
 
     @Override
     public BatchScoreResult batchScore(BatchScoreRequest r) {
-        return runner.run("batch scoring", spark -> {
+        String table = lake.resolve(r.spec().source().table());
+        StepLineage<BatchScoreResult> lineage = StepLineage.of(r.runKey(), r.spec().name(),
+                List.of(LineageDataset.deltaUnpinned(table), LineageDataset.artifact(r.live().artifact())),
+                res -> List.of(LineageDataset.delta(res.sourceTable(), res.sourceVersion(), null), LineageDataset.artifact(r.live().artifact())),
+                res -> List.of(LineageDataset.delta(res.predictions())));
+        return runner.run("batch scoring", lineage, spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel live = new ScoringModel(r.live().version(), artifacts.fetch(r.live().artifact()).toUri().toString());
@@ -55,7 +70,18 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
 
     @Override
     public ShadowResult shadowScore(ShadowRequest r) {
-        return runner.run("shadow run", spark -> {
+        List<LineageDataset> models = new ArrayList<>(List.of(LineageDataset.artifact(r.candidate())));
+        if (r.production() != null) {
+            models.add(LineageDataset.artifact(r.production().artifact()));
+        }
+        List<LineageDataset> startInputs = new ArrayList<>(List.of(LineageDataset.deltaUnpinned(lake.resolve(r.spec().source().table()))));
+        startInputs.addAll(models);
+        StepLineage<ShadowResult> lineage = StepLineage.of(r.runKey(), r.spec().name(), startInputs, res -> {
+            List<LineageDataset> in = new ArrayList<>(List.of(LineageDataset.delta(res.sourceTable(), res.sourceVersion(), null)));
+            in.addAll(models);
+            return in;
+        }, res -> List.of(LineageDataset.delta(res.predictions())));
+        return runner.run("shadow run", lineage, spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel candidate = new ScoringModel(r.candidateVersion(), artifacts.fetch(r.candidate()).toUri().toString());
@@ -65,7 +91,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
                     predictionsTable(lake, r.spec().name(), r.environment()), r.runKey() + "/" + r.environment());
             return new ShadowResult(new DatasetRef(report.predictionsTable(), report.predictionsVersion(), report.rows()),
                     report.rows(), report.candidateVersion(), report.championVersion(), report.agreementRate(), report.scorePsi(),
-                    report.meanAbsScoreDiff(), report.candidateMillis(), report.championMillis());
+                    report.meanAbsScoreDiff(), report.candidateMillis(), report.championMillis(), source.tablePath(), source.version());
         });
     }
 }

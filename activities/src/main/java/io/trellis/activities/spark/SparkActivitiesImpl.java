@@ -2,6 +2,9 @@ package io.trellis.activities.spark;
 
 import io.temporal.activity.Activity;
 import io.trellis.activities.artifacts.ArtifactStore;
+import io.trellis.activities.lineage.LineageDataset;
+import io.trellis.activities.lineage.OpenLineageEmitter;
+import io.trellis.activities.lineage.StepLineage;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.Lake;
 import io.trellis.spark.evaluate.EvaluateJob;
@@ -28,7 +31,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.List;
 import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
@@ -44,7 +49,12 @@ public final class SparkActivitiesImpl implements SparkActivities {
     private final Path scratch;
 
     public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled());
+    }
+
+    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, OpenLineageEmitter openLineage) {
+        this.runner = new SparkStepRunner(spark, openLineage);
         this.lake = lake;
         this.artifacts = artifacts;
         this.scratch = scratch.toAbsolutePath();
@@ -64,7 +74,10 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
-        return runner.run("snapshot + validate", spark -> {
+        String sourcePath = lake.resolve(request.spec().source().table());
+        StepLineage<SnapshotResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.deltaUnpinned(sourcePath)),
+                r -> List.of(LineageDataset.delta(r.source())), r -> List.of());
+        return runner.run("snapshot + validate", lineage, spark -> {
             SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()),
                     request.overrides());
             return new SnapshotResult(new DatasetRef(report.tablePath(), report.deltaVersion(), report.rowCount()),
@@ -77,7 +90,9 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public FeatureResult buildFeatures(FeatureRequest request) {
-        return runner.run("build features", spark -> {
+        StepLineage<FeatureResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.delta(request.source())),
+                r -> List.of(LineageDataset.delta(request.source())), r -> List.of(LineageDataset.delta(r.table())));
+        return runner.run("build features", lineage, spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
                     new DatasetVersion(request.source().tablePath(), request.source().version()),
                     featureTable(lake, request.spec().name()), request.runKey(), request.overrides());
@@ -91,7 +106,10 @@ public final class SparkActivitiesImpl implements SparkActivities {
         int attempt = Activity.getExecutionContext().getInfo().getAttempt();
         String key = artifactKey(request.spec().name(), request.runKey());
         Path out = scratch.resolve(key).resolve("attempt-" + attempt);
-        return runner.run("train", spark -> {
+        List<LineageDataset> features = List.of(LineageDataset.delta(request.features()));
+        StepLineage<TrainResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), features, r -> features,
+                r -> List.of(LineageDataset.artifact(r.artifact())));
+        return runner.run("train", lineage, spark -> {
             try {
                 TrainReport report = TrainJob.run(spark, request.spec(),
                         new DatasetVersion(request.features().tablePath(), request.features().version()),
@@ -106,7 +124,13 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public EvaluationResult evaluate(EvaluateRequest request) {
-        return runner.run("evaluate", spark -> {
+        List<LineageDataset> inputs = new ArrayList<>(List.of(LineageDataset.delta(request.features()),
+                LineageDataset.artifact(request.candidate())));
+        if (request.champion() != null) {
+            inputs.add(LineageDataset.artifact(request.champion().artifact()));
+        }
+        StepLineage<EvaluationResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), inputs, r -> inputs, r -> List.of());
+        return runner.run("evaluate", lineage, spark -> {
             Path candidate = artifacts.fetch(request.candidate());
             String championPath = null;
             String championNote = null;

@@ -12,6 +12,10 @@ import io.temporal.failure.CanceledFailure;
 import io.temporal.testing.TestActivityEnvironment;
 import io.trellis.activities.artifacts.DirectoryChecksum;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.lineage.OpenLineageEmitter;
+import io.trellis.metadata.DatabaseConfig;
+import io.trellis.metadata.MetadataStore;
+import io.trellis.metadata.testing.TestingPostgreSqlServer;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.Lake;
@@ -39,6 +43,13 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -89,6 +100,9 @@ class SparkActivitiesIT {
     private static ModelSpec spec;
     private static TestActivityEnvironment env;
     private static SparkActivities activities;
+    private static DatabaseConfig lineageDb;
+    private static MetadataStore lineageStore;
+    private static OpenLineageEmitter openLineage;
 
     private static SnapshotResult snapshot;
     private static FeatureResult features;
@@ -103,6 +117,10 @@ class SparkActivitiesIT {
         scratch = TestingSpark.newLake("trellis-scratch");
         // The shared sample table lives in a lake of its own (read-only); the spec names it by absolute path.
         spec = sampleSpec("");
+        // Every step emits its OpenLineage events into a real store (no HTTP endpoint).
+        lineageDb = TestingPostgreSqlServer.createDatabase(SparkActivitiesIT.class);
+        lineageStore = MetadataStore.open(lineageDb);
+        openLineage = OpenLineageEmitter.storing(lineageStore.openLineage(), "trellis", "it", Optional.empty(), Optional.empty());
 
         env = newEnvironment();
         activities = env.newActivityStub(SparkActivities.class, OPTIONS);
@@ -115,6 +133,9 @@ class SparkActivitiesIT {
     static void closeEnvironment() {
         if (env != null) {
             env.close();
+        }
+        if (lineageStore != null) {
+            lineageStore.close();
         }
     }
 
@@ -273,6 +294,65 @@ class SparkActivitiesIT {
             cancellable.close();
         }
         assertThat(beats).isNotEmpty().allSatisfy(beat -> assertThat(beat.step()).isEqualTo("train"));
+        // The cancelled attempt's OpenLineage run ends with ABORT (after its START), never COMPLETE.
+        List<String[]> aborted = events("customer-churn.SparkTrain", "ABORT");
+        assertThat(aborted).hasSize(1);
+        assertThat(eventTypesOfRun(aborted.get(0)[0])).containsExactly("START", "ABORT");
+    }
+
+    @Test
+    void aFailingStepEmitsAFailEventWithTheErrorAfterItsStart() throws Exception {
+        ModelSpec missing = withSourceTable(spec, "raw/no_table_for_lineage");
+        assertThatThrownBy(() -> activities.snapshotAndValidate(new SnapshotRequest("retrain/customer-churn/it-fail", missing)))
+                .isInstanceOf(ActivityFailure.class);
+
+        List<String[]> failed = events("customer-churn.SparkSnapshotAndValidate", "FAIL").stream()
+                .filter(e -> e[1].contains("no_table_for_lineage")).toList();
+        assertThat(failed).hasSize(1);
+        assertThat(eventTypesOfRun(failed.get(0)[0])).containsExactly("START", "FAIL");
+        com.fasterxml.jackson.databind.JsonNode event = new com.fasterxml.jackson.databind.ObjectMapper().readTree(failed.get(0)[1]);
+        assertThat(event.at("/run/facets/errorMessage/message").asText()).contains("no Delta table");
+        assertThat(event.at("/run/facets/errorMessage/programmingLanguage").asText()).isEqualTo("Java");
+        assertThat(event.at("/inputs/0/name").asText()).endsWith("raw/no_table_for_lineage");
+        assertThat(event.path("outputs")).isEmpty();
+        // and the steps that succeeded ended with COMPLETE naming what they wrote
+        assertThat(events("customer-churn.SparkBuildFeatures", "COMPLETE")).anySatisfy(e -> {
+            com.fasterxml.jackson.databind.JsonNode delta = new com.fasterxml.jackson.databind.ObjectMapper().readTree(e[1])
+                    .at("/outputs/0/facets/" + OpenLineageEmitter.DELTA_FACET);
+            assertThat(delta.path("tablePath").asText()).isEqualTo(features.table().tablePath());
+            assertThat(delta.path("deltaVersion").asLong()).isEqualTo(features.table().version());
+        });
+    }
+
+    /** The stored events of a job and type: {runId, event JSON}. */
+    private static List<String[]> events(String job, String type) throws SQLException {
+        try (Connection c = DriverManager.getConnection(lineageDb.jdbcUrl(), lineageDb.user(), lineageDb.password());
+             PreparedStatement ps = c.prepareStatement("select run_id::text, event::text from openlineage_events"
+                     + " where job_name = ? and event_type = ? order by id")) {
+            ps.setString(1, job);
+            ps.setString(2, type);
+            List<String[]> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(new String[] {rs.getString(1), rs.getString(2)});
+                }
+            }
+            return out;
+        }
+    }
+
+    private static List<String> eventTypesOfRun(String runId) throws SQLException {
+        try (Connection c = DriverManager.getConnection(lineageDb.jdbcUrl(), lineageDb.user(), lineageDb.password());
+             PreparedStatement ps = c.prepareStatement("select event_type from openlineage_events where run_id = ?::uuid order by id")) {
+            ps.setString(1, runId);
+            List<String> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.add(rs.getString(1));
+                }
+            }
+            return out;
+        }
     }
 
     @Test
@@ -303,7 +383,7 @@ class SparkActivitiesIT {
 
     private static TestActivityEnvironment newEnvironment() {
         TestActivityEnvironment e = TestActivityEnvironment.newInstance();
-        e.registerActivitiesImplementations(new SparkActivitiesImpl(spark, lake, artifacts, scratch));
+        e.registerActivitiesImplementations(new SparkActivitiesImpl(spark, lake, artifacts, scratch, openLineage));
         return e;
     }
 

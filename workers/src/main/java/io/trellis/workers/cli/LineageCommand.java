@@ -22,7 +22,8 @@ import picocli.CommandLine.ParentCommand;
 @Command(name = "lineage", mixinStandardHelpOptions = true,
         description = {"Show what made a model version (MODEL VERSION), or use a subcommand:",
                 "downstream TABLE, live-at MODEL INSTANT, prediction TABLE DELTA_VERSION."},
-        subcommands = {LineageCommand.Downstream.class, LineageCommand.LiveAt.class, LineageCommand.Prediction.class})
+        subcommands = {LineageCommand.Downstream.class, LineageCommand.LiveAt.class, LineageCommand.Prediction.class,
+                LineageCommand.Events.class})
 final class LineageCommand implements Callable<Integer> {
     @ParentCommand
     TrellisCli root;
@@ -138,10 +139,64 @@ final class LineageCommand implements Callable<Integer> {
             try (TrellisRuntime runtime = TrellisRuntime.open(lineage.root.config())) {
                 for (PredictionProducer p : runtime.metadata().lineageQueries().predictionProducers(table, deltaVersion)) {
                     System.out.println(p.predictionsTable() + " @ Delta v" + p.deltaVersion() + ": written by " + p.modelName() + " v"
-                            + p.version() + " (" + p.rowCount() + " rows, recorded " + p.recordedAt() + ")");
+                            + p.version() + (p.promotionKey() == null ? "" : " in the shadow run of promotion " + p.promotionKey())
+                            + " (" + p.rowCount() + " rows, recorded " + p.recordedAt() + ")");
                 }
                 return TrellisCli.EXIT_OK;
             }
+        }
+    }
+
+    @Command(name = "events", mixinStandardHelpOptions = true,
+            description = {"The OpenLineage run events the Spark steps of a run emitted (START, COMPLETE, FAIL, ABORT), with their",
+                    "datasets and Delta versions and their delivery status; --json prints each stored event document on a line."})
+    static final class Events implements Callable<Integer> {
+        private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+        @ParentCommand
+        LineageCommand lineage;
+
+        @Parameters(index = "0", paramLabel = "RUN", description = "The run key (workflow ID), e.g. retrain/customer-churn/20261126-101500-ab12.")
+        String runKey;
+
+        @Option(names = "--json", description = "Print the stored event documents (JSON Lines) instead of a summary.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            if (runKey.length() > 512) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, "A run key is at most 512 characters; this one has " + runKey.length() + ".");
+            }
+            try (TrellisRuntime runtime = TrellisRuntime.open(lineage.root.config())) {
+                List<io.trellis.metadata.OpenLineageStore.StoredEvent> events = runtime.metadata().openLineage().events(runKey);
+                if (events.isEmpty()) {
+                    throw new TrellisException(ErrorCode.INVALID_REQUEST, "No OpenLineage events are recorded for run '" + runKey
+                            + "'; events are recorded for the Spark steps of retrain, promotion (shadow run), scoring and monitoring runs"
+                            + " (list runs with trellis audit or the API's /api/v1/runs).");
+                }
+                for (var e : events) {
+                    if (json) {
+                        System.out.println(e.eventJson());
+                        continue;
+                    }
+                    com.fasterxml.jackson.databind.JsonNode doc = JSON.readTree(e.eventJson());
+                    System.out.println(e.eventTime() + " " + e.eventType() + " " + e.jobNamespace() + "/" + e.jobName() + " run " + e.runId()
+                            + " | in: " + datasets(doc.path("inputs")) + " | out: " + datasets(doc.path("outputs"))
+                            + " | delivery: " + (e.deliveryStatus() == null ? "not sent (no endpoint)"
+                            : e.deliveryStatus() + (e.deliveryHttpStatus() == null ? "" : " HTTP " + e.deliveryHttpStatus())
+                            + (e.deliveryError() == null ? "" : " (" + e.deliveryError() + ")")));
+                }
+                return TrellisCli.EXIT_OK;
+            }
+        }
+
+        private static String datasets(com.fasterxml.jackson.databind.JsonNode list) {
+            List<String> out = new java.util.ArrayList<>();
+            for (com.fasterxml.jackson.databind.JsonNode d : list) {
+                String version = d.path("facets").path("version").path("datasetVersion").asText(null);
+                out.add(d.path("namespace").asText() + ":" + d.path("name").asText() + (version == null ? "" : "@" + version));
+            }
+            return out.isEmpty() ? "-" : String.join(", ", out);
         }
     }
 }

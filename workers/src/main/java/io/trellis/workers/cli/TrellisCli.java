@@ -48,6 +48,7 @@ import picocli.CommandLine.Option;
                 BenchDriftCommand.class,
                 BenchApiCommand.class,
                 StatusCommand.class,
+                MigrateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;

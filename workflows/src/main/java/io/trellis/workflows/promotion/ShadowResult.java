@@ -4,7 +4,9 @@ import io.trellis.workflows.activities.DatasetRef;
 
 /**
  * The staging shadow run: the predictions table version both models wrote to, and how they compare on the
- * same rows. The comparison fields are null when production had no live model.
+ * same rows. The comparison fields are null when production had no live model. {@code sourceTable} and
+ * {@code sourceVersion} name the source Delta version both models scored (null in results recorded before they were
+ * added).
  */
 public record ShadowResult(
         DatasetRef predictions,
@@ -15,4 +17,6 @@ public record ShadowResult(
         Double scorePsi,
         Double meanAbsScoreDiff,
         long candidateMillis,
-        Long productionMillis) {}
+        Long productionMillis,
+        String sourceTable,
+        Long sourceVersion) {}

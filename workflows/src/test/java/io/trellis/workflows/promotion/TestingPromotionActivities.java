@@ -201,7 +201,8 @@ final class TestingPromotionActivities {
             Integer prod = r.production() == null ? null : r.production().version();
             return new ShadowResult(new DatasetRef("/lake/predictions/customer-churn/" + r.environment(), 0, 600), 300,
                     r.candidateVersion(), prod, prod == null ? null : 0.97, prod == null ? null : 0.01,
-                    prod == null ? null : 0.02, 1200, prod == null ? null : 1100L);
+                    prod == null ? null : 0.02, 1200, prod == null ? null : 1100L,
+                    "/lake/raw/customer-churn", 9L);
         }
 
         @Override
