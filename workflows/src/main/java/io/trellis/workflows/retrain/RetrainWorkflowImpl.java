@@ -72,7 +72,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         runKey = Workflow.getInfo().getWorkflowId();
         modelName = request.modelName();
         String actor = request.triggeredBy();
-        // Histories recorded before overrides existed replay without them (and without this marker's effect).
+        // Histories recorded before this change have no marker: they replay with no overrides, exactly as they ran.
         RetrainOverrides overrides = Workflow.getVersion(OVERRIDES_CHANGE, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION
                 || request.overrides() == null || request.overrides().noOverrides() ? null : request.overrides();
 
