@@ -22,6 +22,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * activity was cancelled). Every event is stored append-only in PostgreSQL ({@link OpenLineageStore}) and, when an
  * endpoint is configured, POSTed to {@code <url>/api/v1/lineage} (Marquez' and the client's HTTP transport's path),
  * with {@code Authorization: Bearer <api key>} when a key is set. A delivery that fails (endpoint down, non-2xx
- * answer) is logged and recorded as FAILED; it never fails the step.
+ * answer) is logged and recorded as FAILED; it never fails the step. Storing and sending run on one background thread in
+ * event order; a step waits for its event at most {@value #MAX_WAIT_SECONDS} s, so a hung database or endpoint cannot
+ * stall it past its heartbeat timeout.
  *
  * <p>Identities. The job is {@code <namespace>} / {@code <model>.<ActivityType>} (e.g. {@code customer-churn.SparkTrain}).
  * One OpenLineage run per <em>activity attempt</em>: its run ID is a name-based UUID of the workflow ID, workflow run
@@ -60,6 +68,11 @@ public final class OpenLineageEmitter {
     private final Optional<String> apiKey;
     private final OpenLineage ol;
     private final HttpClient http;
+    /** Stores and sends events in order, off the step's thread (see {@link Step}). */
+    private final ExecutorService sender;
+    /** The longest a step waits for its event to be stored and sent. */
+    static final int MAX_WAIT_SECONDS = 5;
+    static final Duration MAX_WAIT = Duration.ofSeconds(MAX_WAIT_SECONDS);
 
     private OpenLineageEmitter(OpenLineageStore store, String namespace, URI producer, Optional<URI> endpoint, Optional<String> apiKey) {
         this.store = store;
@@ -69,6 +82,11 @@ public final class OpenLineageEmitter {
         this.apiKey = apiKey;
         this.ol = new OpenLineage(producer);
         this.http = endpoint.isEmpty() ? null : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        this.sender = store == null ? null : Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "trellis-openlineage");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /** Emits nothing (tests of the Spark activities that do not look at lineage events). */
@@ -152,16 +170,29 @@ public final class OpenLineageEmitter {
             if (store == null) {
                 return;
             }
+            OpenLineageStore.NewEvent stored;
             try {
                 OpenLineage.RunEvent event = event(type, inputs, outputs, error);
-                String json = OpenLineageClientUtils.toJson(event);
-                long id = store.append(new OpenLineageStore.NewEvent(runKey, type.name(), event.getEventTime().toInstant(),
-                        runId, namespace, event.getJob().getName(),
-                        event.getRun().getFacets().getParent().getRun().getRunId(), json));
-                endpoint.ifPresent(url -> deliver(id, url, json));
+                stored = new OpenLineageStore.NewEvent(runKey, type.name(), event.getEventTime().toInstant(), runId, namespace,
+                        event.getJob().getName(), event.getRun().getFacets().getParent().getRun().getRunId(),
+                        OpenLineageClientUtils.toJson(event));
             } catch (RuntimeException e) {
                 // Lineage must never fail the step it describes; the missing event shows in `trellis lineage events`.
-                log.warn("OpenLineage {} event of {} ({}) not recorded: {}", type, attempt.activityType(), runKey, e.toString());
+                log.warn("OpenLineage {} event of {} ({}) not built: {}", type, attempt.activityType(), runKey, e.toString());
+                return;
+            }
+            // Stored and sent on one thread, in order; the step waits a bounded time, so a database or endpoint that
+            // hangs delays it by at most MAX_WAIT (far below the Spark steps' 30 s heartbeat timeout).
+            Future<?> recorded = sender.submit(() -> record(stored));
+            try {
+                recorded.get(MAX_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException slow) {
+                log.warn("OpenLineage {} event of {} ({}) is taking over {} s to record; the step goes on, it is recorded in the background",
+                        type, attempt.activityType(), runKey, MAX_WAIT.toSeconds());
+            } catch (ExecutionException e) {
+                log.warn("OpenLineage {} event of {} ({}) not recorded: {}", type, attempt.activityType(), runKey, e.getCause().toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
 
@@ -238,6 +269,15 @@ public final class OpenLineageEmitter {
             return URI.create(location);
         } catch (IllegalArgumentException notAUri) {
             return null;
+        }
+    }
+
+    private void record(OpenLineageStore.NewEvent event) {
+        try {
+            long id = store.append(event);
+            endpoint.ifPresent(url -> deliver(id, url, event.eventJson()));
+        } catch (RuntimeException e) {
+            log.warn("OpenLineage {} event of {} ({}) not recorded: {}", event.eventType(), event.jobName(), event.runKey(), e.toString());
         }
     }
 
