@@ -1,6 +1,10 @@
 package io.trellis.workers;
 
 import io.trellis.activities.artifacts.S3Settings;
+import io.trellis.workers.connect.DatabaseTls;
+import io.trellis.workers.connect.PayloadEncryption;
+import io.trellis.workers.connect.S3aLake;
+import io.trellis.workers.connect.TemporalAccess;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
@@ -34,7 +38,13 @@ public record TrellisConfig(
         int stickyTimeoutSeconds,
         String codeVersion,
         String embeddedApprover,
-        Optional<S3Settings> artifactS3) {
+        Optional<S3Settings> artifactS3,
+        Optional<S3aLake> lakeS3a,
+        TemporalAccess temporalAccess,
+        Optional<PayloadEncryption> payloadEncryption,
+        DatabaseTls dbTls,
+        int workerShutdownSeconds,
+        WorkerTuning workerTuning) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -59,6 +69,20 @@ public record TrellisConfig(
         m.put("trellis.worker.sticky.timeout.seconds", new String[] {"5", "How long a workflow task waits for the worker that has the run cached before any worker may take it; 0 turns sticky execution off (needed when workers restart against the SDK's test server, which never expires a dead worker's sticky queue)"});
         m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
         m.put("trellis.embedded.approver", new String[] {"embedded-approver", "Embedded mode only: the second identity that approves production in `trellis local`"});
+        m.put("trellis.temporal.tls", new String[] {"false", "TLS to the Temporal frontend with the JVM's trust store (on by itself when a certificate below is set)"});
+        m.put("trellis.temporal.tls.cert", new String[] {"(none)", "Mutual TLS: this client's PEM certificate chain (file)"});
+        m.put("trellis.temporal.tls.key", new String[] {"(none)", "Mutual TLS: the client certificate's PEM PKCS#8 private key (file; mount it from a secret)"});
+        m.put("trellis.temporal.tls.ca", new String[] {"(JVM trust store)", "PEM CA bundle that signed the Temporal frontend's certificate (file)"});
+        m.put("trellis.temporal.tls.dir", new String[] {"(none)", "Instead of the three files above: a folder holding tls.crt, tls.key and optionally ca.crt (a mounted Kubernetes TLS Secret)"});
+        m.put("trellis.temporal.tls.server.name", new String[] {"(host of the address)", "Name the frontend's certificate is checked against, when it differs from the address"});
+        m.put("trellis.temporal.api.key", new String[] {"(none)", "Temporal API key (e.g. Temporal Cloud), sent as a bearer token over TLS; secret, never printed"});
+        m.put("trellis.temporal.codec.keys", new String[] {"(no encryption)", "Encrypt every workflow payload with AES-GCM: id:base64key[,id:base64key…], the first encrypts, all decrypt (rotation); secret, never printed"});
+        m.put("trellis.db.sslmode", new String[] {"(driver default: prefer)", "TLS to an external PostgreSQL: disable, require, verify-ca or verify-full (verify-full when only a root certificate is set)"});
+        m.put("trellis.db.sslrootcert", new String[] {"(none)", "PEM root certificate that signed the PostgreSQL server's certificate (file)"});
+        m.put("trellis.worker.cache.size", new String[] {"600", "Workflow runs one worker process keeps cached, and its workflow thread cap (each cached run waiting on a timer or approval holds a thread)"});
+        m.put("trellis.worker.pollers", new String[] {"5", "Pollers per task queue, for workflow and for activity tasks"});
+        m.put("trellis.worker.orchestration.concurrency", new String[] {"200", "Activities and workflow tasks one worker runs at once on the trellis-orchestration queue"});
+        m.put("trellis.worker.shutdown.seconds", new String[] {"60", "On SIGTERM a worker stops polling and lets running activities finish for up to this long before it exits"});
         return m;
     }
 
@@ -90,8 +114,22 @@ public record TrellisConfig(
         } else {
             artifacts = Path.of(artifactRoot).toAbsolutePath();
         }
+        Optional<S3aLake> lakeS3a = S3aLake.isS3a(lake)
+                ? Optional.of(S3aLake.parse(lake, in.get("trellis.s3.endpoint"), in.bool("trellis.s3.path.style", false),
+                        in.get("trellis.s3.region").orElse("us-east-1")))
+                : Optional.empty();
+        // A folder in the layout of a Kubernetes TLS Secret (tls.crt, tls.key, ca.crt) stands for the three files.
+        Optional<Path> tlsDir = in.get("trellis.temporal.tls.dir").map(Path::of);
+        Optional<Path> tlsCa = in.get("trellis.temporal.tls.ca").map(Path::of)
+                .or(() -> tlsDir.map(d -> d.resolve("ca.crt")).filter(Files::exists));
+        TemporalAccess temporalAccess = TemporalAccess.of(in.bool("trellis.temporal.tls", false),
+                in.get("trellis.temporal.tls.cert").map(Path::of).or(() -> tlsDir.map(d -> d.resolve("tls.crt"))),
+                in.get("trellis.temporal.tls.key").map(Path::of).or(() -> tlsDir.map(d -> d.resolve("tls.key"))),
+                tlsCa, in.get("trellis.temporal.tls.server.name"), in.get("trellis.temporal.api.key"));
+        Optional<PayloadEncryption> payloadEncryption = in.get("trellis.temporal.codec.keys").map(PayloadEncryption::parse);
+        DatabaseTls dbTls = DatabaseTls.of(in.get("trellis.db.sslmode"), in.get("trellis.db.sslrootcert").map(Path::of));
         return new TrellisConfig(home, lake, artifacts,
-                in.get("trellis.jdbc.url"),
+                in.get("trellis.jdbc.url").map(dbTls::applyTo),
                 in.get("trellis.db.user").orElse("postgres"),
                 in.get("trellis.db.password").orElse(""),
                 in.integer("trellis.db.pool.size", 8),
@@ -102,7 +140,15 @@ public record TrellisConfig(
                 in.nonNegative("trellis.worker.sticky.timeout.seconds", 5),
                 in.get("trellis.code.version").orElseGet(CodeVersion::detect),
                 in.get("trellis.embedded.approver").orElse("embedded-approver"),
-                s3);
+                s3,
+                lakeS3a,
+                temporalAccess,
+                payloadEncryption,
+                dbTls,
+                in.nonNegative("trellis.worker.shutdown.seconds", 60),
+                new WorkerTuning(in.integer("trellis.worker.cache.size", WorkerTuning.SDK_DEFAULTS.workflowCacheSize()),
+                        in.integer("trellis.worker.pollers", WorkerTuning.SDK_DEFAULTS.pollers()),
+                        in.integer("trellis.worker.orchestration.concurrency", WorkerTuning.SDK_DEFAULTS.orchestrationConcurrency())));
     }
 
     /** Never prints the password. */
@@ -116,7 +162,12 @@ public record TrellisConfig(
                 + ", codeVersion=" + codeVersion
                 + ", embeddedApprover=" + embeddedApprover
                 + artifactS3.map(s -> ", artifactS3=s3://" + s.bucket() + "/" + s.prefix() + " endpoint=" + s.endpoint().map(Object::toString).orElse("(AWS)")
-                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("") + "]";
+                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("")
+                + lakeS3a.map(l -> ", lakeS3a=" + l).orElse("")
+                + ", temporalAccess=" + temporalAccess
+                + payloadEncryption.map(p -> ", payloadEncryption=" + p).orElse("")
+                + ", dbSslMode=" + dbTls.sslMode().orElse("(driver default)")
+                + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
@@ -62,6 +63,7 @@ public final class TrellisRuntime implements AutoCloseable {
     private WorkflowClient client;
     private SparkSession spark;
     private WorkerFactory workers;
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities, List<WorkerInterceptor> interceptors) {
         this.config = config;
@@ -76,7 +78,11 @@ public final class TrellisRuntime implements AutoCloseable {
                 closeables.push(pg);
                 db = pg.databaseConfig(config.dbPoolSize());
             }
-            metadata = MetadataStore.open(db);
+            try {
+                metadata = MetadataStore.open(db);
+            } catch (RuntimeException e) {
+                throw config.dbTls().explain(e);
+            }
             closeables.push(metadata);
         } catch (RuntimeException e) {
             closeAll();
@@ -153,14 +159,19 @@ public final class TrellisRuntime implements AutoCloseable {
             } else {
                 target = config.temporalAddress().get();
             }
-            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+            WorkflowServiceStubsOptions.Builder stubs = WorkflowServiceStubsOptions.newBuilder().setTarget(target);
+            if (!embeddedTemporal()) {
+                config.temporalAccess().configure(stubs); // TLS, mTLS, API key for a cluster
+            }
+            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(stubs.build());
             closeables.push(() -> {
                 service.shutdown();
                 service.awaitTermination(5, TimeUnit.SECONDS);
             });
-            client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder()
-                    .setNamespace(config.temporalNamespace()).build());
+            WorkflowClientOptions.Builder options = WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace());
+            // The workers take the client's data converter, so they encrypt and decrypt with the same codec.
+            config.payloadEncryption().ifPresent(codec -> options.setDataConverter(codec.dataConverter()));
+            client = WorkflowClient.newInstance(service, options.build());
             if (embeddedTemporal()) {
                 startWorkers();
             }
@@ -176,8 +187,9 @@ public final class TrellisRuntime implements AutoCloseable {
         if (embeddedTemporal()) {
             return new DurableSchedules(client(), registry(), queries());
         }
-        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(),
-                ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build()), registry());
+        ScheduleClientOptions.Builder options = ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace());
+        config.payloadEncryption().ifPresent(codec -> options.setDataConverter(codec.dataConverter()));
+        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(), options.build()), registry());
     }
 
     public Lake lake() {
@@ -205,6 +217,8 @@ public final class TrellisRuntime implements AutoCloseable {
             // A session this process already had (a test's shared one) is reused and left running.
             boolean ours = SparkSession.getDefaultSession().isEmpty();
             spark = SparkSessions.local("trellis", config.sparkMaster());
+            // The lake on s3a://: S3A's endpoint, addressing, region and the SDK's default credential chain.
+            config.lakeS3a().ifPresent(lake -> lake.applyTo(spark));
             if (ours) {
                 SparkSession started = spark;
                 closeables.push(started::stop);
@@ -220,6 +234,8 @@ public final class TrellisRuntime implements AutoCloseable {
         }
         WorkerFactory factory = WorkerFactory.newInstance(client(), WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+                .setWorkflowCacheSize(config.workerTuning().workflowCacheSize())
+                .setMaxWorkflowThreadCount(config.workerTuning().workflowCacheSize())
                 .build());
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
@@ -228,15 +244,31 @@ public final class TrellisRuntime implements AutoCloseable {
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
                         new DriftActivitiesImpl(spark(), lake(), artifactStore())),
-                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
+                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning());
         factory.start();
         workers = factory;
-        closeables.push(() -> {
-            factory.shutdown();
-            factory.awaitTermination(30, TimeUnit.SECONDS);
-        });
+        closeables.push(() -> drain(factory));
         log.info("workers started on {} (Spark concurrency {})",
                 embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), config.sparkConcurrency());
+    }
+
+    /**
+     * Graceful stop: no new tasks are polled, and the activities and workflow tasks already running get up to
+     * {@code trellis.worker.shutdown.seconds} to finish and report; whatever still runs then is interrupted (Temporal
+     * retries it elsewhere after its heartbeat or start-to-close timeout).
+     */
+    private void drain(WorkerFactory factory) throws InterruptedException {
+        int seconds = config.workerShutdownSeconds();
+        log.info("stopping workers: polling stopped, waiting up to {} s for running tasks to finish", seconds);
+        factory.shutdown();
+        factory.awaitTermination(seconds, TimeUnit.SECONDS);
+        if (factory.isTerminated()) {
+            log.info("workers stopped: every running task finished");
+        } else {
+            log.warn("workers stopped after {} s with tasks still running; they are interrupted and will be retried elsewhere", seconds);
+            factory.shutdownNow();
+            factory.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     /** Whether this process's workers are started and not shutting down (the worker's liveness). */
@@ -246,15 +278,18 @@ public final class TrellisRuntime implements AutoCloseable {
 
     /** Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker}. */
     public void awaitShutdown() throws InterruptedException {
-        Object lock = new Object();
+        CountDownLatch stopRequested = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            synchronized (lock) {
-                lock.notifyAll();
+            stopRequested.countDown();
+            // The JVM halts once its shutdown hooks return: hold it until the caller has closed this runtime
+            // (drained the workers), bounded so that a stuck close cannot keep the process alive.
+            try {
+                closed.await(config.workerShutdownSeconds() + 30L, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        }));
-        synchronized (lock) {
-            lock.wait();
-        }
+        }, "trellis-shutdown"));
+        stopRequested.await();
     }
 
     @Override
@@ -270,5 +305,6 @@ public final class TrellisRuntime implements AutoCloseable {
                 log.warn("while shutting down: {}", e.toString());
             }
         }
+        closed.countDown();
     }
 }
