@@ -42,6 +42,8 @@ import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The one place that builds connections from configuration: the metadata store (embedded PostgreSQL unless a
@@ -276,15 +278,43 @@ public final class TrellisRuntime implements AutoCloseable {
         return workers != null && workers.isStarted() && !workers.isShutdown() && !workers.isTerminated();
     }
 
-    /** Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker}. */
+    /**
+     * Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker} and {@code trellis api},
+     * which then close this runtime (draining the workers) and exit. SIGTERM and SIGINT are taken over rather than
+     * left to start the JVM's shutdown: that would run Spark's and Hadoop's shutdown hooks at once, stopping the
+     * Spark session under the very activities the drain lets finish. A second signal, or a drain that outlasts
+     * {@code trellis.worker.shutdown.seconds} by 30 s, exits at once.
+     */
     public void awaitShutdown() throws InterruptedException {
         CountDownLatch stopRequested = new CountDownLatch(1);
+        long limitSeconds = config.workerShutdownSeconds() + 30L;
+        SignalHandler onSignal = signal -> {
+            if (stopRequested.getCount() == 0) {
+                log.warn("second SIG{}: exiting without waiting for the drain", signal.getName());
+                Runtime.getRuntime().halt(128 + signal.getNumber());
+            }
+            log.info("SIG{} received: shutting down", signal.getName());
+            stopRequested.countDown();
+            Thread watchdog = new Thread(() -> {
+                try {
+                    if (!closed.await(limitSeconds, TimeUnit.SECONDS)) {
+                        log.warn("shutdown did not finish within {} s; exiting", limitSeconds);
+                        System.exit(128 + signal.getNumber());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "trellis-shutdown-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        };
+        Signal.handle(new Signal("TERM"), onSignal);
+        Signal.handle(new Signal("INT"), onSignal);
+        // Any other way the JVM starts shutting down (System.exit elsewhere, SIGHUP): still close before it halts.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stopRequested.countDown();
-            // The JVM halts once its shutdown hooks return: hold it until the caller has closed this runtime
-            // (drained the workers), bounded so that a stuck close cannot keep the process alive.
             try {
-                closed.await(config.workerShutdownSeconds() + 30L, TimeUnit.SECONDS);
+                closed.await(limitSeconds, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -45,8 +45,12 @@ public final class TrellisWorkers {
                 .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
                 .setMaxConcurrentWorkflowTaskPollers(tuning.pollers())
                 .setMaxConcurrentActivityTaskPollers(tuning.pollers())
+                // A draining worker lets running steps finish; they heartbeat all along, and by default the SDK
+                // fails a heartbeat once shutdown has begun (ActivityWorkerShutdownException), killing the step.
+                .setAllowActivityHeartbeatDuringShutdown(true)
                 .setMaxConcurrentWorkflowTaskExecutionSize(tuning.orchestrationConcurrency())
                 .setMaxConcurrentActivityExecutionSize(tuning.orchestrationConcurrency())
+                .setAllowActivityHeartbeatDuringShutdown(true) // see the Spark worker below
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
@@ -55,6 +59,9 @@ public final class TrellisWorkers {
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
                 .setMaxConcurrentActivityTaskPollers(tuning.pollers())
+                // A draining worker lets running steps finish; they heartbeat all along, and by default the SDK
+                // fails a heartbeat once shutdown has begun (ActivityWorkerShutdownException), killing the step.
+                .setAllowActivityHeartbeatDuringShutdown(true)
                 .build());
         heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
     }

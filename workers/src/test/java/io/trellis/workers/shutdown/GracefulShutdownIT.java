@@ -9,6 +9,8 @@ import io.temporal.api.workflowservice.v1.DescribeWorkflowExecutionRequest;
 import io.temporal.client.WorkflowStub;
 import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
+import io.trellis.spark.sample.SampleDataOptions;
+import io.trellis.workers.LocalRetrain;
 import io.trellis.workers.RetrainLauncher;
 import io.trellis.workers.TestingTrellisConfig;
 import io.trellis.workers.TrellisConfig;
@@ -16,6 +18,7 @@ import io.trellis.workers.TrellisRuntime;
 import io.trellis.workers.embedded.EmbeddedTemporalServer;
 import io.trellis.workflows.retrain.RetrainRequest;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -60,6 +63,20 @@ class GracefulShutdownIT {
         settings.put("TRELLIS_SPARK_MASTER", "local[1]");
         settings.put("TRELLIS_WORKER_STICKY_TIMEOUT_SECONDS", "0");
         runtime = TrellisRuntime.open(TrellisConfig.load(Optional.empty(), settings)); // client side only
+        // The client's first call fetches the server's capabilities under a short deadline; on a loaded machine that
+        // can time out once, so connect here, before anything is timed.
+        for (int attempt = 1; ; attempt++) {
+            try {
+                runtime.client().getWorkflowServiceStubs().getServerCapabilities().get();
+                break;
+            } catch (RuntimeException e) {
+                if (attempt == 5) {
+                    throw e;
+                }
+            }
+        }
+        new LocalRetrain(runtime, new PrintStream(PrintStream.nullOutputStream())).generateSampleData(new SampleDataOptions(
+                runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE), 3_000, 3, 5, SampleDataOptions.NO_DRIFT, 1.0), "loader");
         String yaml = SampleModels.customerChurnYaml();
         runtime.registry().applyModelSpec(MODEL, yaml, ModelSpecLoader.sha256(yaml), List.of("dev", "staging", "production"), "alice");
     }
@@ -73,9 +90,11 @@ class GracefulShutdownIT {
 
     @Test
     @Order(1)
-    void sigtermLetsTheRunningActivityFinishAndReportThenTheWorkerExitsWithoutTakingMoreWork() throws Exception {
+    void sigtermLetsTheRunningSparkStepFinishAndReportThenTheWorkerExitsWithoutTakingMoreWork() throws Exception {
         Path log = logs.resolve("drain.log");
-        Process worker = startWorker(log, "RegistryStartRun:6", 30);
+        // A Spark step: it must keep its Spark session through the drain (JVM shutdown hooks would stop it).
+        // A generous grace: on a loaded 2-core machine the step's Spark job alone can take a minute.
+        Process worker = startWorker(log, "SparkSnapshotAndValidate:3", 240);
         WorkflowStub run = new RetrainLauncher(runtime.client(), Clock.systemUTC()).start(new RetrainRequest(MODEL, "alice", "shutdown test"));
         String workflowId = run.getExecution().getWorkflowId();
         try {
@@ -87,31 +106,31 @@ class GracefulShutdownIT {
     }
 
     private void drainsAndReports(Process worker, Path log, WorkflowStub run, String workflowId) throws Exception {
-        awaitLine(worker, log, "SLOW RegistryStartRun started", Duration.ofMinutes(3));
+        awaitLine(worker, log, "SLOW SparkSnapshotAndValidate started", Duration.ofMinutes(3));
 
         long signalled = System.nanoTime();
         worker.destroy(); // SIGTERM
-        if (!worker.waitFor(2, TimeUnit.MINUTES)) {
-            fail("the worker did not exit within 2 minutes of SIGTERM; log:\n" + Files.readString(log));
+        if (!worker.waitFor(5, TimeUnit.MINUTES)) {
+            fail("the worker did not exit within 5 minutes of SIGTERM; log:\n" + Files.readString(log));
         }
         double seconds = (System.nanoTime() - signalled) / 1e9;
         String out = Files.readString(log);
-        assertThat(worker.exitValue()).as("exit status after SIGTERM (128 + 15); log:\n%s", out).isEqualTo(143);
-        assertThat(out).contains("stopping workers: polling stopped, waiting up to 30 s", "SLOW RegistryStartRun finished",
-                "workers stopped: every running task finished", "slow worker closed");
-        assertThat(out.indexOf("stopping workers")).isLessThan(out.indexOf("SLOW RegistryStartRun finished"));
-        System.out.printf("drain: SIGTERM to exit %.1f s (activity held 6 s, grace 30 s)%n", seconds);
-        assertThat(seconds).as("seconds from SIGTERM to exit").isLessThan(30);
+        assertThat(worker.exitValue()).as("exit status after SIGTERM and a clean drain; log:\n%s", out).isZero();
+        assertThat(out).contains("SIGTERM received: shutting down", "stopping workers: polling stopped, waiting up to 240 s",
+                "SLOW SparkSnapshotAndValidate finished", "workers stopped: every running task finished", "slow worker closed");
+        assertThat(out.indexOf("stopping workers")).isLessThan(out.indexOf("SLOW SparkSnapshotAndValidate finished"));
+        System.out.printf("drain: SIGTERM to exit %.1f s (Spark step held 3 s, then its job; grace 240 s)%n", seconds);
+        assertThat(seconds).as("seconds from SIGTERM to exit").isLessThan(240);
 
-        // The activity's result reached Temporal on its first attempt: nothing to redo elsewhere.
+        // The Spark step's result reached Temporal on its first attempt (after RegistryStartRun): nothing to redo.
         List<HistoryEvent> events = runtime.client().fetchHistory(workflowId).getEvents();
-        assertThat(events).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).hasSize(1);
+        assertThat(events).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).hasSize(2);
         assertThat(events).filteredOn(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_STARTED)
-                .singleElement().satisfies(e -> assertThat(e.getActivityTaskStartedEventAttributes().getAttempt()).isEqualTo(1));
+                .hasSize(2).allSatisfy(e -> assertThat(e.getActivityTaskStartedEventAttributes().getAttempt()).isEqualTo(1));
         // ...and the stopping worker took no new work: the workflow task that would schedule the next step waits,
         // unstarted, for another worker.
         int completed = events.indexOf(events.stream()
-                .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).findFirst().orElseThrow());
+                .filter(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED).reduce((a, b) -> b).orElseThrow());
         assertThat(events.subList(completed + 1, events.size())).extracting(HistoryEvent::getEventType)
                 .containsExactly(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
         assertThat(runtime.client().getWorkflowServiceStubs().blockingStub().describeWorkflowExecution(
@@ -142,7 +161,7 @@ class GracefulShutdownIT {
         }
         double seconds = (System.nanoTime() - signalled) / 1e9;
         String out = Files.readString(log);
-        assertThat(worker.exitValue()).as("log:\n%s", out).isEqualTo(143);
+        assertThat(worker.exitValue()).as("log:\n%s", out).isZero();
         assertThat(out).contains("waiting up to 3 s", "workers stopped after 3 s with tasks still running", "SLOW RegistryStartRun interrupted")
                 .doesNotContain("SLOW RegistryStartRun finished");
         System.out.printf("overrun: SIGTERM to exit %.1f s (activity held 300 s, grace 3 s)%n", seconds);

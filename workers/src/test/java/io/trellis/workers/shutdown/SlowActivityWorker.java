@@ -60,5 +60,6 @@ public final class SlowActivityWorker {
             runtime.awaitShutdown();
         }
         System.out.println("slow worker closed");
+        System.exit(0); // as trellis worker does after a drain (Spark and Temporal leave non-daemon threads)
     }
 }
