@@ -1,6 +1,10 @@
 package io.trellis.workers;
 
 import io.trellis.activities.artifacts.S3Settings;
+import io.trellis.workers.connect.DatabaseTls;
+import io.trellis.workers.connect.PayloadEncryption;
+import io.trellis.workers.connect.S3aLake;
+import io.trellis.workers.connect.TemporalAccess;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
@@ -40,7 +44,13 @@ public record TrellisConfig(
         String migrationPassword,
         Optional<String> openLineageUrl,
         Optional<String> openLineageApiKey,
-        String openLineageNamespace) {
+        String openLineageNamespace,
+        Optional<S3aLake> lakeS3a,
+        TemporalAccess temporalAccess,
+        Optional<PayloadEncryption> payloadEncryption,
+        DatabaseTls dbTls,
+        int workerShutdownSeconds,
+        WorkerTuning workerTuning) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -71,6 +81,20 @@ public record TrellisConfig(
         m.put("trellis.openlineage.url", new String[] {"(none: events are only stored)", "Base URL of an OpenLineage HTTP endpoint such as Marquez; each Spark step's run events are POSTed to <url>/api/v1/lineage"});
         m.put("trellis.openlineage.api.key", new String[] {"(none)", "API key sent as `Authorization: Bearer <key>` to the OpenLineage endpoint"});
         m.put("trellis.openlineage.namespace", new String[] {"trellis", "OpenLineage job namespace of the Spark steps' events"});
+        m.put("trellis.temporal.tls", new String[] {"false", "TLS to the Temporal frontend with the JVM's trust store (on by itself when a certificate below is set)"});
+        m.put("trellis.temporal.tls.cert", new String[] {"(none)", "Mutual TLS: this client's PEM certificate chain (file)"});
+        m.put("trellis.temporal.tls.key", new String[] {"(none)", "Mutual TLS: the client certificate's PEM PKCS#8 private key (file; mount it from a secret)"});
+        m.put("trellis.temporal.tls.ca", new String[] {"(JVM trust store)", "PEM CA bundle that signed the Temporal frontend's certificate (file)"});
+        m.put("trellis.temporal.tls.dir", new String[] {"(none)", "Instead of the three files above: a folder holding tls.crt, tls.key and optionally ca.crt (a mounted Kubernetes TLS Secret)"});
+        m.put("trellis.temporal.tls.server.name", new String[] {"(host of the address)", "Name the frontend's certificate is checked against, when it differs from the address"});
+        m.put("trellis.temporal.api.key", new String[] {"(none)", "Temporal API key (e.g. Temporal Cloud), sent as a bearer token over TLS; secret, never printed"});
+        m.put("trellis.temporal.codec.keys", new String[] {"(no encryption)", "Encrypt every workflow payload with AES-GCM: id:base64key[,id:base64key…], the first encrypts, all decrypt (rotation); secret, never printed"});
+        m.put("trellis.db.sslmode", new String[] {"(driver default: prefer)", "TLS to an external PostgreSQL: disable, require, verify-ca or verify-full (verify-full when only a root certificate is set)"});
+        m.put("trellis.db.sslrootcert", new String[] {"(none)", "PEM root certificate that signed the PostgreSQL server's certificate (file)"});
+        m.put("trellis.worker.cache.size", new String[] {"600", "Workflow runs one worker process keeps cached, and its workflow thread cap (each cached run waiting on a timer or approval holds a thread)"});
+        m.put("trellis.worker.pollers", new String[] {"5", "Pollers per task queue, for workflow and for activity tasks"});
+        m.put("trellis.worker.orchestration.concurrency", new String[] {"200", "Activities and workflow tasks one worker runs at once on the trellis-orchestration queue"});
+        m.put("trellis.worker.shutdown.seconds", new String[] {"60", "On SIGTERM a worker stops polling and lets running activities finish for up to this long before it exits"});
         return m;
     }
 
@@ -102,8 +126,22 @@ public record TrellisConfig(
         } else {
             artifacts = Path.of(artifactRoot).toAbsolutePath();
         }
+        Optional<S3aLake> lakeS3a = S3aLake.isS3a(lake)
+                ? Optional.of(S3aLake.parse(lake, in.get("trellis.s3.endpoint"), in.bool("trellis.s3.path.style", false),
+                        in.get("trellis.s3.region").orElse("us-east-1")))
+                : Optional.empty();
+        // A folder in the layout of a Kubernetes TLS Secret (tls.crt, tls.key, ca.crt) stands for the three files.
+        Optional<Path> tlsDir = in.get("trellis.temporal.tls.dir").map(Path::of);
+        Optional<Path> tlsCa = in.get("trellis.temporal.tls.ca").map(Path::of)
+                .or(() -> tlsDir.map(d -> d.resolve("ca.crt")).filter(Files::exists));
+        TemporalAccess temporalAccess = TemporalAccess.of(in.bool("trellis.temporal.tls", false),
+                in.get("trellis.temporal.tls.cert").map(Path::of).or(() -> tlsDir.map(d -> d.resolve("tls.crt"))),
+                in.get("trellis.temporal.tls.key").map(Path::of).or(() -> tlsDir.map(d -> d.resolve("tls.key"))),
+                tlsCa, in.get("trellis.temporal.tls.server.name"), in.get("trellis.temporal.api.key"));
+        Optional<PayloadEncryption> payloadEncryption = in.get("trellis.temporal.codec.keys").map(PayloadEncryption::parse);
+        DatabaseTls dbTls = DatabaseTls.of(in.get("trellis.db.sslmode"), in.get("trellis.db.sslrootcert").map(Path::of));
         return new TrellisConfig(home, lake, artifacts,
-                in.get("trellis.jdbc.url"),
+                in.get("trellis.jdbc.url").map(dbTls::applyTo),
                 in.get("trellis.db.user").orElse("postgres"),
                 in.get("trellis.db.password").orElse(""),
                 in.integer("trellis.db.pool.size", 8),
@@ -120,7 +158,15 @@ public record TrellisConfig(
                 in.get("trellis.db.migration.password").orElse(""),
                 in.url("trellis.openlineage.url"),
                 in.get("trellis.openlineage.api.key"),
-                in.get("trellis.openlineage.namespace").orElse("trellis"));
+                in.get("trellis.openlineage.namespace").orElse("trellis"),
+                lakeS3a,
+                temporalAccess,
+                payloadEncryption,
+                dbTls,
+                in.nonNegative("trellis.worker.shutdown.seconds", 60),
+                new WorkerTuning(in.integer("trellis.worker.cache.size", WorkerTuning.SDK_DEFAULTS.workflowCacheSize()),
+                        in.integer("trellis.worker.pollers", WorkerTuning.SDK_DEFAULTS.pollers()),
+                        in.integer("trellis.worker.orchestration.concurrency", WorkerTuning.SDK_DEFAULTS.orchestrationConcurrency())));
     }
 
     /** Never prints the password. */
@@ -138,7 +184,12 @@ public record TrellisConfig(
                 + ", dbMigrate=" + dbMigrate + ", migrationUser=" + migrationUser.orElse("(db user)")
                 + ", migrationPassword=" + (migrationPassword.isEmpty() ? "(empty)" : "****")
                 + ", openLineageUrl=" + openLineageUrl.orElse("(none)") + ", openLineageApiKey=" + (openLineageApiKey.isEmpty() ? "(none)" : "****")
-                + ", openLineageNamespace=" + openLineageNamespace + "]";
+                + ", openLineageNamespace=" + openLineageNamespace
+                + lakeS3a.map(l -> ", lakeS3a=" + l).orElse("")
+                + ", temporalAccess=" + temporalAccess
+                + payloadEncryption.map(p -> ", payloadEncryption=" + p).orElse("")
+                + ", dbSslMode=" + dbTls.sslMode().orElse("(driver default)")
+                + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

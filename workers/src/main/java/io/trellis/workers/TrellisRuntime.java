@@ -38,11 +38,14 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 /**
  * The one place that builds connections from configuration: the metadata store (embedded PostgreSQL unless a
@@ -65,6 +68,7 @@ public final class TrellisRuntime implements AutoCloseable {
     private SparkSession spark;
     private WorkerFactory workers;
     private OpenLineageEmitter openLineage;
+    private final CountDownLatch closed = new CountDownLatch(1);
 
     private TrellisRuntime(TrellisConfig config, UnaryOperator<SparkActivities> sparkActivities, List<WorkerInterceptor> interceptors) {
         this.config = config;
@@ -73,11 +77,15 @@ public final class TrellisRuntime implements AutoCloseable {
         try {
             if (config.jdbcUrl().isPresent()) {
                 DatabaseConfig db = new DatabaseConfig(config.jdbcUrl().get(), config.dbUser(), config.dbPassword(), config.dbPoolSize());
-                if (config.dbMigrate()) {
-                    MetadataStore.migrate(migrationDatabase(config));
+                try {
+                    if (config.dbMigrate()) {
+                        MetadataStore.migrate(migrationDatabase(config));
+                    }
+                    // Services may run as the application role (trellis.db.migrate=false): they never change the schema.
+                    metadata = MetadataStore.connect(db);
+                } catch (RuntimeException e) {
+                    throw config.dbTls().explain(e);
                 }
-                // Services may run as the application role (trellis.db.migrate=false): they never change the schema.
-                metadata = MetadataStore.connect(db);
             } else {
                 EmbeddedPostgresServer pg = EmbeddedPostgresServer.start(config.home().resolve("postgres"));
                 closeables.push(pg);
@@ -170,14 +178,19 @@ public final class TrellisRuntime implements AutoCloseable {
             } else {
                 target = config.temporalAddress().get();
             }
-            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-                    WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+            WorkflowServiceStubsOptions.Builder stubs = WorkflowServiceStubsOptions.newBuilder().setTarget(target);
+            if (!embeddedTemporal()) {
+                config.temporalAccess().configure(stubs); // TLS, mTLS, API key for a cluster
+            }
+            WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(stubs.build());
             closeables.push(() -> {
                 service.shutdown();
                 service.awaitTermination(5, TimeUnit.SECONDS);
             });
-            client = WorkflowClient.newInstance(service, WorkflowClientOptions.newBuilder()
-                    .setNamespace(config.temporalNamespace()).build());
+            WorkflowClientOptions.Builder options = WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace());
+            // The workers take the client's data converter, so they encrypt and decrypt with the same codec.
+            config.payloadEncryption().ifPresent(codec -> options.setDataConverter(codec.dataConverter()));
+            client = WorkflowClient.newInstance(service, options.build());
             if (embeddedTemporal()) {
                 startWorkers();
             }
@@ -193,8 +206,9 @@ public final class TrellisRuntime implements AutoCloseable {
         if (embeddedTemporal()) {
             return new DurableSchedules(client(), registry(), queries(), new io.trellis.metadata.EmbeddedScheduleStore(metadata));
         }
-        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(),
-                ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build()), registry());
+        ScheduleClientOptions.Builder options = ScheduleClientOptions.newBuilder().setNamespace(config.temporalNamespace());
+        config.payloadEncryption().ifPresent(codec -> options.setDataConverter(codec.dataConverter()));
+        return new TemporalSchedules(ScheduleClient.newInstance(client().getWorkflowServiceStubs(), options.build()), registry());
     }
 
     public Lake lake() {
@@ -222,6 +236,8 @@ public final class TrellisRuntime implements AutoCloseable {
             // A session this process already had (a test's shared one) is reused and left running.
             boolean ours = SparkSession.getDefaultSession().isEmpty();
             spark = SparkSessions.local("trellis", config.sparkMaster());
+            // The lake on s3a://: S3A's endpoint, addressing, region and the SDK's default credential chain.
+            config.lakeS3a().ifPresent(lake -> lake.applyTo(spark));
             if (ours) {
                 SparkSession started = spark;
                 closeables.push(started::stop);
@@ -249,6 +265,8 @@ public final class TrellisRuntime implements AutoCloseable {
         }
         WorkerFactory factory = WorkerFactory.newInstance(client(), WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
+                .setWorkflowCacheSize(config.workerTuning().workflowCacheSize())
+                .setMaxWorkflowThreadCount(config.workerTuning().workflowCacheSize())
                 .build());
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
@@ -258,15 +276,31 @@ public final class TrellisRuntime implements AutoCloseable {
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
                         new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage())),
-                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
+                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning());
         factory.start();
         workers = factory;
-        closeables.push(() -> {
-            factory.shutdown();
-            factory.awaitTermination(30, TimeUnit.SECONDS);
-        });
+        closeables.push(() -> drain(factory));
         log.info("workers started on {} (Spark concurrency {})",
                 embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), config.sparkConcurrency());
+    }
+
+    /**
+     * Graceful stop: no new tasks are polled, and the activities and workflow tasks already running get up to
+     * {@code trellis.worker.shutdown.seconds} to finish and report; whatever still runs then is interrupted (Temporal
+     * retries it elsewhere after its heartbeat or start-to-close timeout).
+     */
+    private void drain(WorkerFactory factory) throws InterruptedException {
+        int seconds = config.workerShutdownSeconds();
+        log.info("stopping workers: polling stopped, waiting up to {} s for running tasks to finish", seconds);
+        factory.shutdown();
+        factory.awaitTermination(seconds, TimeUnit.SECONDS);
+        if (factory.isTerminated()) {
+            log.info("workers stopped: every running task finished");
+        } else {
+            log.warn("workers stopped after {} s with tasks still running; they are interrupted and will be retried elsewhere", seconds);
+            factory.shutdownNow();
+            factory.awaitTermination(5, TimeUnit.SECONDS);
+        }
     }
 
     /** Whether this process's workers are started and not shutting down (the worker's liveness). */
@@ -274,17 +308,48 @@ public final class TrellisRuntime implements AutoCloseable {
         return workers != null && workers.isStarted() && !workers.isShutdown() && !workers.isTerminated();
     }
 
-    /** Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker}. */
+    /**
+     * Blocks until the process is asked to stop (SIGTERM, Ctrl-C); used by {@code trellis worker} and {@code trellis api},
+     * which then close this runtime (draining the workers) and exit. SIGTERM and SIGINT are taken over rather than
+     * left to start the JVM's shutdown: that would run Spark's and Hadoop's shutdown hooks at once, stopping the
+     * Spark session under the very activities the drain lets finish. A second signal, or a drain that outlasts
+     * {@code trellis.worker.shutdown.seconds} by 30 s, exits at once.
+     */
     public void awaitShutdown() throws InterruptedException {
-        Object lock = new Object();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            synchronized (lock) {
-                lock.notifyAll();
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        long limitSeconds = config.workerShutdownSeconds() + 30L;
+        SignalHandler onSignal = signal -> {
+            if (stopRequested.getCount() == 0) {
+                log.warn("second SIG{}: exiting without waiting for the drain", signal.getName());
+                Runtime.getRuntime().halt(128 + signal.getNumber());
             }
-        }));
-        synchronized (lock) {
-            lock.wait();
-        }
+            log.info("SIG{} received: shutting down", signal.getName());
+            stopRequested.countDown();
+            Thread watchdog = new Thread(() -> {
+                try {
+                    if (!closed.await(limitSeconds, TimeUnit.SECONDS)) {
+                        log.warn("shutdown did not finish within {} s; exiting", limitSeconds);
+                        System.exit(128 + signal.getNumber());
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "trellis-shutdown-watchdog");
+            watchdog.setDaemon(true);
+            watchdog.start();
+        };
+        Signal.handle(new Signal("TERM"), onSignal);
+        Signal.handle(new Signal("INT"), onSignal);
+        // Any other way the JVM starts shutting down (System.exit elsewhere, SIGHUP): still close before it halts.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopRequested.countDown();
+            try {
+                closed.await(limitSeconds, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "trellis-shutdown"));
+        stopRequested.await();
     }
 
     @Override
@@ -300,5 +365,6 @@ public final class TrellisRuntime implements AutoCloseable {
                 log.warn("while shutting down: {}", e.toString());
             }
         }
+        closed.countDown();
     }
 }

@@ -35,8 +35,22 @@ public final class TrellisWorkers {
      * that has the run cached; zero turns sticky execution off (every task goes to the shared queue).
      */
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency, Duration stickyTimeout) {
+        register(factory, activities, sparkConcurrency, stickyTimeout, WorkerTuning.SDK_DEFAULTS);
+    }
+
+    /** As above, with the pollers and the orchestration queue's concurrency from {@code tuning}. */
+    public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency, Duration stickyTimeout,
+                                WorkerTuning tuning) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION, WorkerOptions.newBuilder()
                 .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
+                .setMaxConcurrentWorkflowTaskPollers(tuning.pollers())
+                .setMaxConcurrentActivityTaskPollers(tuning.pollers())
+                // A draining worker lets running steps finish; they heartbeat all along, and by default the SDK
+                // fails a heartbeat once shutdown has begun (ActivityWorkerShutdownException), killing the step.
+                .setAllowActivityHeartbeatDuringShutdown(true)
+                .setMaxConcurrentWorkflowTaskExecutionSize(tuning.orchestrationConcurrency())
+                .setMaxConcurrentActivityExecutionSize(tuning.orchestrationConcurrency())
+                .setAllowActivityHeartbeatDuringShutdown(true) // see the Spark worker below
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
@@ -44,6 +58,10 @@ public final class TrellisWorkers {
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
+                .setMaxConcurrentActivityTaskPollers(tuning.pollers())
+                // A draining worker lets running steps finish; they heartbeat all along, and by default the SDK
+                // fails a heartbeat once shutdown has begun (ActivityWorkerShutdownException), killing the step.
+                .setAllowActivityHeartbeatDuringShutdown(true)
                 .build());
         heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
     }

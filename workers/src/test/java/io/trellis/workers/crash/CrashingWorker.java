@@ -42,6 +42,7 @@ public final class CrashingWorker {
             System.out.println("crashing worker ready; crash at " + (crash == null ? "(none)" : crash));
             runtime.awaitShutdown();
         }
+        System.exit(0); // as trellis worker does after SIGTERM and the drain (non-daemon threads would linger)
     }
 
     /** SIGKILL, sent to this very process: no shutdown hook, no finally block, no flush. */
