@@ -39,6 +39,7 @@ public final class MetadataStore implements AutoCloseable {
     private final ApiAccess apiAccess;
     private final RegistryQueries queries;
     private final Transactions tx;
+    private final ResourceUsageStore resourceUsage;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
@@ -49,6 +50,7 @@ public final class MetadataStore implements AutoCloseable {
         this.monitoring = new MonitoringStore(tx);
         this.apiAccess = new ApiAccess(tx);
         this.queries = new RegistryQueries(tx);
+        this.resourceUsage = new ResourceUsageStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -114,6 +116,11 @@ public final class MetadataStore implements AutoCloseable {
     /** Filtered, keyset-paged reads of runs, models and the audit log (for the API). */
     public RegistryQueries queries() {
         return queries;
+    }
+
+    /** Resource usage per activity attempt and its rollups (costs and budgets). */
+    public ResourceUsageStore resourceUsage() {
+        return resourceUsage;
     }
 
     @Override
