@@ -1,6 +1,7 @@
 package io.trellis.workers;
 
 import io.trellis.activities.artifacts.S3Settings;
+import io.trellis.metadata.PriceSheet;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
@@ -34,7 +35,9 @@ public record TrellisConfig(
         int stickyTimeoutSeconds,
         String codeVersion,
         String embeddedApprover,
-        Optional<S3Settings> artifactS3) {
+        Optional<S3Settings> artifactS3,
+        boolean costAccounting,
+        PriceSheet prices) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -59,6 +62,12 @@ public record TrellisConfig(
         m.put("trellis.worker.sticky.timeout.seconds", new String[] {"5", "How long a workflow task waits for the worker that has the run cached before any worker may take it; 0 turns sticky execution off (needed when workers restart against the SDK's test server, which never expires a dead worker's sticky queue)"});
         m.put("trellis.code.version", new String[] {"(git commit, else the build version)", "Code version recorded in lineage"});
         m.put("trellis.embedded.approver", new String[] {"embedded-approver", "Embedded mode only: the second identity that approves production in `trellis local`"});
+        m.put("trellis.costs.accounting", new String[] {"true", "Record what every Spark step used (a Spark listener; per activity attempt, in PostgreSQL)"});
+        m.put("trellis.costs.currency", new String[] {"USD", "Currency label of the price sheet"});
+        m.put("trellis.costs.price.core.hour", new String[] {"0.05", "Price per core-hour of executor run time"});
+        m.put("trellis.costs.price.memory.gb.hour", new String[] {"0.005", "Price per GiB-hour of execution memory held by tasks"});
+        m.put("trellis.costs.price.storage.gb.month", new String[] {"0.023", "Price per GiB stored per month (charged once for a month of what a step wrote)"});
+        m.put("trellis.costs.price.scan.gb", new String[] {"0.005", "Price per GiB read from storage"});
         return m;
     }
 
@@ -102,7 +111,13 @@ public record TrellisConfig(
                 in.nonNegative("trellis.worker.sticky.timeout.seconds", 5),
                 in.get("trellis.code.version").orElseGet(CodeVersion::detect),
                 in.get("trellis.embedded.approver").orElse("embedded-approver"),
-                s3);
+                s3,
+                in.bool("trellis.costs.accounting", true),
+                new PriceSheet(in.get("trellis.costs.currency").orElse(PriceSheet.DEFAULT.currency()),
+                        in.price("trellis.costs.price.core.hour", PriceSheet.DEFAULT.perCoreHour()),
+                        in.price("trellis.costs.price.memory.gb.hour", PriceSheet.DEFAULT.perGbHour()),
+                        in.price("trellis.costs.price.storage.gb.month", PriceSheet.DEFAULT.perGbMonth()),
+                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())));
     }
 
     /** Never prints the password. */
@@ -116,7 +131,8 @@ public record TrellisConfig(
                 + ", codeVersion=" + codeVersion
                 + ", embeddedApprover=" + embeddedApprover
                 + artifactS3.map(s -> ", artifactS3=s3://" + s.bucket() + "/" + s.prefix() + " endpoint=" + s.endpoint().map(Object::toString).orElse("(AWS)")
-                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("") + "]";
+                        + " pathStyle=" + s.pathStyle() + " region=" + s.region() + " sse=" + s.sse()).orElse("")
+                + ", costAccounting=" + costAccounting + ", prices=" + prices + "]";
     }
 
     public static TrellisConfig fromEnvironment() {
@@ -152,6 +168,23 @@ public record TrellisConfig(
                 case "false" -> false;
                 default -> throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be true or false, got '" + v.get() + "'");
             };
+        }
+
+        double price(String key, double dflt) {
+            Optional<String> v = get(key);
+            if (v.isEmpty()) {
+                return dflt;
+            }
+            try {
+                double d = Double.parseDouble(v.get());
+                if (!(d >= 0) || Double.isInfinite(d)) {
+                    throw new NumberFormatException();
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be a price, a number 0 or more"
+                        + " such as 0.05, got '" + v.get() + "'");
+            }
         }
 
         int integer(String key, int dflt) {

@@ -18,6 +18,7 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.UsageSink;
 import io.trellis.metadata.ApiAccess;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
@@ -213,6 +214,11 @@ public final class TrellisRuntime implements AutoCloseable {
         return spark;
     }
 
+    /** Where the Spark steps record their resource usage: PostgreSQL, or nowhere with accounting turned off. */
+    private UsageSink usageSink() {
+        return config.costAccounting() ? metadata.resourceUsage()::record : UsageSink.NONE;
+    }
+
     /** Starts the orchestration and Spark workers in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
@@ -224,10 +230,11 @@ public final class TrellisRuntime implements AutoCloseable {
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
-                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"))),
-                        new ScoringActivitiesImpl(spark(), lake(), artifactStore()),
+                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"),
+                                usageSink())),
+                        new ScoringActivitiesImpl(spark(), lake(), artifactStore(), usageSink()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
-                        new DriftActivitiesImpl(spark(), lake(), artifactStore())),
+                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), usageSink())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
         factory.start();
         workers = factory;

@@ -30,14 +30,19 @@ public final class DriftActivitiesImpl implements DriftActivities {
     private final ArtifactStore artifacts;
 
     public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, usage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
 
     @Override
     public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
-        return runner.run("reference profile", spark -> {
+        return runner.run("reference profile", new UsageLabels(spec.name(), null), spark -> {
             String model = artifacts.fetch(live.artifact()).toUri().toString();
             return toJson(DriftJob.reference(spark, spec, new DatasetVersion(snapshot.tablePath(), snapshot.version()), model));
         });
@@ -45,7 +50,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
 
     @Override
     public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
-        return runner.run("drift assessment", spark -> {
+        return runner.run("drift assessment", new UsageLabels(spec.name(), null), spark -> {
             ReferenceProfile reference = fromJson(referenceProfile);
             String sourcePath = lake.resolve(spec.source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));

@@ -26,7 +26,12 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
     private final ArtifactStore artifacts;
 
     public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, usage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
@@ -42,7 +47,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
 
     @Override
     public BatchScoreResult batchScore(BatchScoreRequest r) {
-        return runner.run("batch scoring", spark -> {
+        return runner.run("batch scoring", new UsageLabels(r.spec().name(), r.environment()), spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel live = new ScoringModel(r.live().version(), artifacts.fetch(r.live().artifact()).toUri().toString());
@@ -55,7 +60,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
 
     @Override
     public ShadowResult shadowScore(ShadowRequest r) {
-        return runner.run("shadow run", spark -> {
+        return runner.run("shadow run", new UsageLabels(r.spec().name(), r.environment()), spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel candidate = new ScoringModel(r.candidateVersion(), artifacts.fetch(r.candidate()).toUri().toString());

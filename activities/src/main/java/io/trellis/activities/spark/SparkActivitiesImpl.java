@@ -44,7 +44,12 @@ public final class SparkActivitiesImpl implements SparkActivities {
     private final Path scratch;
 
     public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch) {
-        this.runner = new SparkStepRunner(spark);
+        this(spark, lake, artifacts, scratch, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, usage);
         this.lake = lake;
         this.artifacts = artifacts;
         this.scratch = scratch.toAbsolutePath();
@@ -64,7 +69,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
-        return runner.run("snapshot + validate", spark -> {
+        return runner.run("snapshot + validate", UsageLabels.training(request.spec().name()), spark -> {
             SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()));
             return new SnapshotResult(new DatasetRef(report.tablePath(), report.deltaVersion(), report.rowCount()),
                     report.passed(),
@@ -76,7 +81,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public FeatureResult buildFeatures(FeatureRequest request) {
-        return runner.run("build features", spark -> {
+        return runner.run("build features", UsageLabels.training(request.spec().name()), spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
                     new DatasetVersion(request.source().tablePath(), request.source().version()),
                     featureTable(lake, request.spec().name()), request.runKey());
@@ -90,7 +95,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         int attempt = Activity.getExecutionContext().getInfo().getAttempt();
         String key = artifactKey(request.spec().name(), request.runKey());
         Path out = scratch.resolve(key).resolve("attempt-" + attempt);
-        return runner.run("train", spark -> {
+        return runner.run("train", UsageLabels.training(request.spec().name()), spark -> {
             try {
                 TrainReport report = TrainJob.run(spark, request.spec(),
                         new DatasetVersion(request.features().tablePath(), request.features().version()),
@@ -105,7 +110,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public EvaluationResult evaluate(EvaluateRequest request) {
-        return runner.run("evaluate", spark -> {
+        return runner.run("evaluate", UsageLabels.training(request.spec().name()), spark -> {
             Path candidate = artifacts.fetch(request.candidate());
             String championPath = null;
             String championNote = null;

@@ -7,6 +7,11 @@ import io.temporal.client.ActivityCompletionException;
 import io.trellis.activities.ActivityErrors;
 import io.trellis.spark.SparkProgress;
 import io.trellis.workflows.activities.SparkStepProgress;
+import io.trellis.metadata.ResourceUsageRecord;
+import io.trellis.metadata.ResourceUsageRecord.UsageOutcome;
+import io.trellis.spark.usage.ResourceUsage;
+import io.trellis.spark.usage.ResourceUsageListener;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -16,6 +21,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs one Spark step for an activity: the work runs on its own thread inside a Spark job group named after
@@ -27,12 +34,21 @@ import org.apache.spark.sql.SparkSession;
  * between two jobs (driver-side planning, a Delta commit) and would otherwise start one more job that nobody
  * waits for. That makes a group unusable once cancelled, so its name is unique per activity attempt (workflow
  * run and activity ID included).
+ *
+ * <p>With a {@link UsageSink}, what the group's jobs used ({@link ResourceUsageListener}) is recorded once per attempt,
+ * successful, failed or cancelled alike: retries cost too.
  */
 final class SparkStepRunner {
     private static final long HEARTBEAT_MILLIS = 2000;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
+    private static final Logger log = LoggerFactory.getLogger(SparkStepRunner.class);
+    /** How long to wait for the listener bus (and a cancelled group's killed tasks) before reading an attempt's usage. */
+    private static final Duration USAGE_SETTLE = Duration.ofSeconds(10);
+
     private final SparkSession spark;
+    private final UsageSink usageSink;
+    private final ResourceUsageListener usage;
     private final ExecutorService pool = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "trellis-spark-step-" + THREADS.incrementAndGet());
         t.setDaemon(true);
@@ -40,14 +56,82 @@ final class SparkStepRunner {
     });
 
     SparkStepRunner(SparkSession spark) {
+        this(spark, UsageSink.NONE);
+    }
+
+    /** With accounting: each attempt's usage (whatever its outcome) goes to {@code usageSink}. */
+    SparkStepRunner(SparkSession spark, UsageSink usageSink) {
         this.spark = spark;
+        this.usageSink = usageSink;
+        this.usage = usageSink == UsageSink.NONE ? null : ResourceUsageListener.on(spark.sparkContext());
     }
 
     <T> T run(String step, Function<SparkSession, T> body) {
+        return run(step, new UsageLabels(modelOf(Activity.getExecutionContext().getInfo().getWorkflowId()), null), body);
+    }
+
+    /** Runs the step, and records what its Spark jobs used against {@code labels}. */
+    <T> T run(String step, UsageLabels labels, Function<SparkSession, T> body) {
+        ActivityInfo info = Activity.getExecutionContext().getInfo();
+        String group = groupOf(info);
+        long started = System.nanoTime();
+        UsageOutcome outcome = UsageOutcome.FAILED;
+        try {
+            T result = runInGroup(step, body);
+            outcome = UsageOutcome.SUCCEEDED;
+            return result;
+        } catch (ActivityCompletionException cancelled) {
+            outcome = UsageOutcome.CANCELLED;
+            throw cancelled;
+        } finally {
+            if (usage != null) {
+                recordUsage(info, group, step, labels, outcome, (System.nanoTime() - started) / 1_000_000);
+            }
+        }
+    }
+
+    private static String groupOf(ActivityInfo info) {
+        return info.getWorkflowId() + "/" + info.getRunId() + "/" + info.getActivityType() + "#" + info.getActivityId()
+                + "/attempt-" + info.getAttempt();
+    }
+
+    /** Workflow ids read {@code kind/model/...}; the model is the second part. */
+    private static String modelOf(String workflowId) {
+        String[] parts = workflowId.split("/");
+        return parts.length >= 2 ? parts[1] : workflowId;
+    }
+
+    /**
+     * Records the attempt's usage; never fails the step (accounting must not cost a retrain its result). A
+     * cancelled group's tasks end (killed) after the cancellation: wait, within bounds, until none runs.
+     */
+    private void recordUsage(ActivityInfo info, String group, String step, UsageLabels labels, UsageOutcome outcome, long wallMillis) {
+        try {
+            long deadline = System.nanoTime() + USAGE_SETTLE.toNanos();
+            while (outcome != UsageOutcome.SUCCEEDED && SparkProgress.of(spark.sparkContext(), group).jobsRunning() > 0
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            if (!usage.awaitEvents(USAGE_SETTLE)) {
+                log.warn("Spark's listener bus did not drain within {}: the usage of {} may miss its last tasks", USAGE_SETTLE, group);
+            }
+            ResourceUsage u = usage.take(group).withWallMillis(wallMillis);
+            usageSink.record(new ResourceUsageRecord(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
+                    info.getAttempt(), step, labels.model(), labels.environment(), outcome, group, u.jobs(), u.tasks(), u.failedTasks(),
+                    u.executorRunMillis(), u.executorCpuNanos(), u.bytesRead(), u.recordsRead(), u.bytesWritten(), u.recordsWritten(),
+                    u.shuffleReadBytes(), u.shuffleWriteBytes(), u.peakExecutionMemoryBytes(), u.memoryByteMillis(), u.wallMillis(), null));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            log.warn("Resource usage of {} not recorded: interrupted", group);
+        } catch (RuntimeException e) {
+            log.warn("Resource usage of {} not recorded: {}", group, e.toString());
+        }
+    }
+
+    private <T> T runInGroup(String step, Function<SparkSession, T> body) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
-        String group = info.getWorkflowId() + "/" + info.getRunId() + "/" + info.getActivityType() + "#" + info.getActivityId()
-                + "/attempt-" + info.getAttempt();
+        String group = groupOf(info);
         long started = System.nanoTime();
         Future<T> future = pool.submit(() -> {
             spark.sparkContext().setJobGroup(group, step + " for " + info.getWorkflowId(), true);

@@ -5,11 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.trellis.spark.JobGroups;
 import io.trellis.spark.testing.TestingSpark;
+import io.trellis.spark.testing.TestingStatusStore;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -18,12 +16,7 @@ import org.apache.spark.api.java.function.MapFunction;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
-import org.apache.spark.status.AppStatusStore;
-import org.apache.spark.status.api.v1.JobData;
-import org.apache.spark.status.api.v1.StageData;
-import org.apache.spark.status.api.v1.TaskData;
 import org.junit.jupiter.api.Test;
-import scala.jdk.javaapi.CollectionConverters;
 
 /** The listener's totals against Spark's own status store (what the Spark UI shows) for the same job group. */
 class ResourceUsageListenerTest {
@@ -52,8 +45,8 @@ class ResourceUsageListenerTest {
         ResourceUsage write = listener.take("usage-write");
         ResourceUsage read = listener.take("usage-read");
         assertThat(groups).isEqualTo(97);
-        assertThat(write).isEqualTo(fromStatusStore("usage-write"));
-        assertThat(read).isEqualTo(fromStatusStore("usage-read"));
+        assertThat(write).isEqualTo(TestingStatusStore.usage(sc, "usage-write"));
+        assertThat(read).isEqualTo(TestingStatusStore.usage(sc, "usage-read"));
         assertThat(write.recordsWritten()).isEqualTo(50_000);
         assertThat(write.bytesWritten()).isPositive();
         assertThat(read.recordsRead()).isGreaterThanOrEqualTo(50_000); // plus the Delta log's own rows
@@ -91,43 +84,5 @@ class ResourceUsageListenerTest {
         assertThat(usage.tasks()).isEqualTo(2);
         assertThat(usage.failedTasks()).isEqualTo(2);
         assertThat(usage.executorRunMillis()).isGreaterThanOrEqualTo(2 * 400);
-    }
-
-    /** The same totals computed from the status store's jobs, stage attempts and tasks of the group. */
-    private ResourceUsage fromStatusStore(String group) {
-        AppStatusStore store = sc.statusStore();
-        long jobs = 0;
-        Set<Integer> stageIds = new HashSet<>();
-        for (JobData job : CollectionConverters.asJava(store.jobsList(null))) {
-            if (job.jobGroup().isDefined() && job.jobGroup().get().equals(group)) {
-                jobs++;
-                for (Object id : CollectionConverters.asJava(job.stageIds())) {
-                    stageIds.add((Integer) id);
-                }
-            }
-        }
-        long tasks = 0, failed = 0, run = 0, cpu = 0, in = 0, inRec = 0, out = 0, outRec = 0, shR = 0, shW = 0, peak = 0, memTime = 0;
-        for (int stageId : stageIds) {
-            for (StageData s : CollectionConverters.asJava(store.stageData(stageId, false, List.of(), false, new double[0]))) {
-                tasks += s.numCompleteTasks() + s.numFailedTasks() + s.numKilledTasks();
-                failed += s.numFailedTasks() + s.numKilledTasks();
-                run += s.executorRunTime();
-                cpu += s.executorCpuTime();
-                in += s.inputBytes();
-                inRec += s.inputRecords();
-                out += s.outputBytes();
-                outRec += s.outputRecords();
-                shR += s.shuffleReadBytes();
-                shW += s.shuffleWriteBytes();
-                for (TaskData t : CollectionConverters.asJava(store.taskList(stageId, s.attemptId(), Integer.MAX_VALUE))) {
-                    if (t.taskMetrics().isDefined()) {
-                        long p = t.taskMetrics().get().peakExecutionMemory();
-                        peak = Math.max(peak, p);
-                        memTime += p * t.taskMetrics().get().executorRunTime();
-                    }
-                }
-            }
-        }
-        return new ResourceUsage(jobs, tasks, failed, run, cpu, in, inRec, out, outRec, shR, shW, peak, memTime, 0);
     }
 }
