@@ -214,6 +214,11 @@ public final class TrellisRuntime implements AutoCloseable {
         return spark;
     }
 
+    /** Recorded resource usage priced by the configured price sheet. */
+    public CostReport costs() {
+        return new CostReport(metadata.resourceUsage(), config.prices());
+    }
+
     /** Where the Spark steps record their resource usage: PostgreSQL, or nowhere with accounting turned off. */
     private UsageSink usageSink() {
         return config.costAccounting() ? metadata.resourceUsage()::record : UsageSink.NONE;

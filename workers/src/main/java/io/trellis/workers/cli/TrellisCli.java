@@ -46,6 +46,7 @@ import picocli.CommandLine.Option;
                 BenchLineageQueriesCommand.class,
                 BenchDriftCommand.class,
                 BenchApiCommand.class,
+                CostsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
