@@ -18,7 +18,9 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.PricedUsageSink;
 import io.trellis.activities.spark.UsageSink;
+import io.trellis.activities.budget.BudgetActivitiesImpl;
 import io.trellis.metadata.ApiAccess;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
@@ -221,7 +223,7 @@ public final class TrellisRuntime implements AutoCloseable {
 
     /** Where the Spark steps record their resource usage: PostgreSQL, or nowhere with accounting turned off. */
     private UsageSink usageSink() {
-        return config.costAccounting() ? metadata.resourceUsage()::record : UsageSink.NONE;
+        return config.costAccounting() ? new PricedUsageSink(metadata.resourceUsage(), config.prices()) : UsageSink.NONE;
     }
 
     /** Starts the orchestration and Spark workers in this process (idempotent). */
@@ -239,7 +241,8 @@ public final class TrellisRuntime implements AutoCloseable {
                                 usageSink())),
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore(), usageSink()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
-                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), usageSink())),
+                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), usageSink()),
+                        new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()));
         factory.start();
         workers = factory;

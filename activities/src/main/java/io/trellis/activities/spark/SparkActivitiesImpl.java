@@ -69,7 +69,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
-        return runner.run("snapshot + validate", UsageLabels.training(request.spec().name()), spark -> {
+        return runner.run("snapshot + validate", UsageLabels.training(request.spec()), spark -> {
             SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()));
             return new SnapshotResult(new DatasetRef(report.tablePath(), report.deltaVersion(), report.rowCount()),
                     report.passed(),
@@ -81,7 +81,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public FeatureResult buildFeatures(FeatureRequest request) {
-        return runner.run("build features", UsageLabels.training(request.spec().name()), spark -> {
+        return runner.run("build features", UsageLabels.training(request.spec()), spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
                     new DatasetVersion(request.source().tablePath(), request.source().version()),
                     featureTable(lake, request.spec().name()), request.runKey());
@@ -95,7 +95,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         int attempt = Activity.getExecutionContext().getInfo().getAttempt();
         String key = artifactKey(request.spec().name(), request.runKey());
         Path out = scratch.resolve(key).resolve("attempt-" + attempt);
-        return runner.run("train", UsageLabels.training(request.spec().name()), spark -> {
+        return runner.run("train", UsageLabels.training(request.spec()), spark -> {
             try {
                 TrainReport report = TrainJob.run(spark, request.spec(),
                         new DatasetVersion(request.features().tablePath(), request.features().version()),
@@ -110,7 +110,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
 
     @Override
     public EvaluationResult evaluate(EvaluateRequest request) {
-        return runner.run("evaluate", UsageLabels.training(request.spec().name()), spark -> {
+        return runner.run("evaluate", UsageLabels.training(request.spec()), spark -> {
             Path candidate = artifacts.fetch(request.candidate());
             String championPath = null;
             String championNote = null;

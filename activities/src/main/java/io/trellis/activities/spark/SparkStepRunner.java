@@ -11,7 +11,11 @@ import io.trellis.metadata.ResourceUsageRecord;
 import io.trellis.metadata.ResourceUsageRecord.UsageOutcome;
 import io.trellis.spark.usage.ResourceUsage;
 import io.trellis.spark.usage.ResourceUsageListener;
+import io.temporal.failure.ApplicationFailure;
+import io.trellis.spec.ErrorCode;
 import java.time.Duration;
+import java.util.Locale;
+import java.util.function.Supplier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,6 +44,7 @@ import org.slf4j.LoggerFactory;
  */
 final class SparkStepRunner {
     private static final long HEARTBEAT_MILLIS = 2000;
+    private static final long LIMIT_CHECK_MILLIS = 200;
     private static final AtomicInteger THREADS = new AtomicInteger();
 
     private static final Logger log = LoggerFactory.getLogger(SparkStepRunner.class);
@@ -77,17 +82,47 @@ final class SparkStepRunner {
         long started = System.nanoTime();
         UsageOutcome outcome = UsageOutcome.FAILED;
         try {
-            T result = runInGroup(step, body);
+            T result = runInGroup(step, body, group, hardLimit(info, group, step, labels));
             outcome = UsageOutcome.SUCCEEDED;
             return result;
         } catch (ActivityCompletionException cancelled) {
             outcome = UsageOutcome.CANCELLED;
             throw cancelled;
+        } catch (OverLimit over) {
+            outcome = UsageOutcome.OVER_LIMIT;
+            throw ApplicationFailure.newNonRetryableFailure(over.getMessage(), ErrorCode.BUDGET_EXCEEDED.name());
         } finally {
             if (usage != null) {
                 recordUsage(info, group, step, labels, outcome, (System.nanoTime() - started) / 1_000_000);
             }
         }
+    }
+
+    /**
+     * The check of the run's hard limit, or null without one: what the workflow's earlier attempts cost (read once) plus
+     * what this attempt's finished tasks cost so far.
+     */
+    private Supplier<String> hardLimit(ActivityInfo info, String group, String step, UsageLabels labels) {
+        Double limit = labels.hardLimitPerRun();
+        if (limit == null || usage == null) {
+            return null;
+        }
+        double before = usageSink.recordedCost(info.getWorkflowId());
+        return () -> {
+            double now = before + usageSink.cost(record(info, group, step, labels, UsageOutcome.SUCCEEDED, usage.current(group)));
+            return now <= limit ? null : String.format(Locale.ROOT, "%s cancelled: run %s reached an estimated cost of %.6f, over the"
+                    + " hard limit of %.6f per run (budget.hardLimitPerRun of %s); its Spark jobs were cancelled before"
+                    + " committing. Raise the limit in the spec, or reduce the input.", step, info.getWorkflowId(), now, limit,
+                    labels.model());
+        };
+    }
+
+    private static ResourceUsageRecord record(ActivityInfo info, String group, String step, UsageLabels labels, UsageOutcome outcome,
+                                              ResourceUsage u) {
+        return new ResourceUsageRecord(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
+                info.getAttempt(), step, labels.model(), labels.environment(), outcome, group, u.jobs(), u.tasks(), u.failedTasks(),
+                u.executorRunMillis(), u.executorCpuNanos(), u.bytesRead(), u.recordsRead(), u.bytesWritten(), u.recordsWritten(),
+                u.shuffleReadBytes(), u.shuffleWriteBytes(), u.peakExecutionMemoryBytes(), u.memoryByteMillis(), u.wallMillis(), null);
     }
 
     private static String groupOf(ActivityInfo info) {
@@ -115,11 +150,7 @@ final class SparkStepRunner {
             if (!usage.awaitEvents(USAGE_SETTLE)) {
                 log.warn("Spark's listener bus did not drain within {}: the usage of {} may miss its last tasks", USAGE_SETTLE, group);
             }
-            ResourceUsage u = usage.take(group).withWallMillis(wallMillis);
-            usageSink.record(new ResourceUsageRecord(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
-                    info.getAttempt(), step, labels.model(), labels.environment(), outcome, group, u.jobs(), u.tasks(), u.failedTasks(),
-                    u.executorRunMillis(), u.executorCpuNanos(), u.bytesRead(), u.recordsRead(), u.bytesWritten(), u.recordsWritten(),
-                    u.shuffleReadBytes(), u.shuffleWriteBytes(), u.peakExecutionMemoryBytes(), u.memoryByteMillis(), u.wallMillis(), null));
+            usageSink.record(record(info, group, step, labels, outcome, usage.take(group).withWallMillis(wallMillis)));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.warn("Resource usage of {} not recorded: interrupted", group);
@@ -128,10 +159,9 @@ final class SparkStepRunner {
         }
     }
 
-    private <T> T runInGroup(String step, Function<SparkSession, T> body) {
+    private <T> T runInGroup(String step, Function<SparkSession, T> body, String group, Supplier<String> overLimit) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
-        String group = groupOf(info);
         long started = System.nanoTime();
         Future<T> future = pool.submit(() -> {
             spark.sparkContext().setJobGroup(group, step + " for " + info.getWorkflowId(), true);
@@ -141,10 +171,23 @@ final class SparkStepRunner {
                 spark.sparkContext().clearJobGroup();
             }
         });
+        // With a hard limit, usage is checked more often than the heartbeat: a job over it must stop before it commits.
+        long poll = overLimit == null ? HEARTBEAT_MILLIS : LIMIT_CHECK_MILLIS;
+        long lastBeat = System.nanoTime();
         while (true) {
             try {
-                return future.get(HEARTBEAT_MILLIS, TimeUnit.MILLISECONDS);
+                return future.get(poll, TimeUnit.MILLISECONDS);
             } catch (TimeoutException stillRunning) {
+                String over = overLimit == null ? null : overLimit.get();
+                if (over != null) {
+                    spark.sparkContext().cancelJobGroupAndFutureJobs(group);
+                    future.cancel(true);
+                    throw new OverLimit(over);
+                }
+                if (System.nanoTime() - lastBeat < TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
+                    continue;
+                }
+                lastBeat = System.nanoTime();
                 SparkProgress p = SparkProgress.of(spark.sparkContext(), group);
                 try {
                     ctx.heartbeat(new SparkStepProgress(step, p.jobsDone(), p.jobsRunning(), p.stagesDone(), p.stagesTotal(),
@@ -162,6 +205,13 @@ final class SparkStepRunner {
                 Thread.currentThread().interrupt();
                 throw ActivityErrors.translate(interrupted);
             }
+        }
+    }
+
+    /** The step was cancelled because the run went over its hard cost limit. */
+    private static final class OverLimit extends RuntimeException {
+        OverLimit(String message) {
+            super(message, null, false, false);
         }
     }
 }

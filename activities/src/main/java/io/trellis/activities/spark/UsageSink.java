@@ -9,4 +9,17 @@ public interface UsageSink {
     UsageSink NONE = r -> {};
 
     void record(ResourceUsageRecord usage);
+
+    /**
+     * The estimated cost of what a workflow recorded so far (every attempt of its earlier steps), for hard limits; 0
+     * where nothing is priced.
+     */
+    default double recordedCost(String workflowId) {
+        return 0;
+    }
+
+    /** The estimated cost of one attempt's usage; 0 where nothing is priced. */
+    default double cost(ResourceUsageRecord usage) {
+        return 0;
+    }
 }
