@@ -61,7 +61,7 @@ class BudgetActivitiesIT {
         long dataset = registry.recordDatasetVersion("/lake/raw/" + model, rows, rows, DatasetKind.RAW, null).id();
         registry.recordValidation(run, dataset, true, Map.of());
         long ms = (long) (coreHours * 3_600_000);
-        store.resourceUsage().record(new ResourceUsageRecord(run, "r-" + label, "1", "SparkTrain", 1, "train", model, "dev",
+        store.resourceUsage().record(new ResourceUsageRecord(run, "r-" + run, "1", "SparkTrain", 1, "train", model, "dev",
                 UsageOutcome.SUCCEEDED, run + "/g", 1, 1, 0, ms, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10, null));
         registry.finishRun(run, RunStatus.SUCCEEDED, null, null, "worker");
     }
