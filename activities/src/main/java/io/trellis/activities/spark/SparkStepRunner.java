@@ -107,7 +107,14 @@ final class SparkStepRunner {
         if (limit == null || usage == null) {
             return null;
         }
-        double before = usageSink.recordedCost(info.getWorkflowId());
+        double before;
+        try {
+            before = usageSink.recordedCost(info.getWorkflowId());
+        } catch (RuntimeException e) {
+            // Like recording, enforcement must not fail a step on its own: without the earlier cost, no limit applies.
+            log.warn("Hard limit of {} not enforced: the run's recorded cost could not be read: {}", group, e.toString());
+            return null;
+        }
         return () -> {
             double now = before + usageSink.cost(record(info, group, step, labels, UsageOutcome.SUCCEEDED, usage.current(group)));
             return now <= limit ? null : String.format(Locale.ROOT, "%s cancelled: run %s reached an estimated cost of %.6f, over the"
