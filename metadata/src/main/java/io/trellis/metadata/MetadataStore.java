@@ -42,6 +42,7 @@ public final class MetadataStore implements AutoCloseable {
     private final RegistryQueries queries;
     private final Transactions tx;
     private final OpenLineageStore openLineage;
+    private final ResourceUsageStore resourceUsage;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
@@ -53,6 +54,7 @@ public final class MetadataStore implements AutoCloseable {
         this.apiAccess = new ApiAccess(tx);
         this.queries = new RegistryQueries(tx);
         this.openLineage = new OpenLineageStore(tx);
+        this.resourceUsage = new ResourceUsageStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -154,6 +156,9 @@ public final class MetadataStore implements AutoCloseable {
     /** OpenLineage run events of the Spark steps and their delivery attempts. */
     public OpenLineageStore openLineage() {
         return openLineage;
+    /** Resource usage per activity attempt and its rollups (costs and budgets). */
+    public ResourceUsageStore resourceUsage() {
+        return resourceUsage;
     }
 
     @Override

@@ -34,6 +34,11 @@ public enum ErrorCode {
     FORBIDDEN(false),
     /** The action does not fit the current state (already decided, nothing to roll back to...). */
     INVALID_STATE(false),
+    /**
+     * A retrain's estimated cost is over its model's budget (per run or per month) and the budget's policy is to fail,
+     * an approver rejected it or no one decided in time; or a running step took the run past its hard limit.
+     */
+    BUDGET_EXCEEDED(false),
     /** A transient failure (I/O, database connection, Spark executor loss); retried with backoff. */
     TRANSIENT(true);
 

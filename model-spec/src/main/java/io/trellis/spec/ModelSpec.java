@@ -23,7 +23,8 @@ public record ModelSpec(
         List<String> environments,
         Promotion promotion,
         Scoring scoring,
-        Monitoring monitoring) {
+        Monitoring monitoring,
+        Budget budget) {
 
     /** The source Delta table, relative to the lake root (e.g. {@code raw/customer_churn}) or an absolute URI. */
     public record Source(String table, String keyColumn) {}
@@ -97,6 +98,23 @@ public record ModelSpec(
      */
     public record Monitoring(String environment, double psiModerate, double psiSignificant, int minSignificantFeatures,
                              double predictionPsi, double aucDropMargin, long retrainCooldownSeconds, String schedule) {}
+
+    /**
+     * What a retrain may cost (estimated by the configured price sheet), or null for no budget. {@code perRun} and
+     * {@code perMonth} (nullable: no such limit) bound a run's estimated cost, checked before its heavy steps against the
+     * estimate and, for the month, what the model's runs already cost this calendar month (UTC); over budget the run
+     * waits for an approver or fails, by {@code onExceed}. {@code hardLimitPerRun} (nullable) is what a run may actually
+     * use: a Spark step that takes the run's recorded cost past it is cancelled.
+     */
+    public record Budget(Double perRun, Double perMonth, BudgetPolicy onExceed, Double hardLimitPerRun) {}
+
+    /** What a retrain does when its estimate is over budget. */
+    public enum BudgetPolicy {
+        /** Wait at a gate until an approver (not the run's trigger) approves or rejects; four-eyes, audited. */
+        APPROVAL,
+        /** Fail at once with the estimate and the budget in the message. */
+        FAIL
+    }
 
     /** Every column the spec reads from the source table. */
     public List<String> referencedColumns() {

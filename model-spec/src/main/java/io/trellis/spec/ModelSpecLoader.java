@@ -92,7 +92,7 @@ public final class ModelSpecLoader {
 
     private ModelSpec read(ObjectNode root) {
         known(root, "", "name", "description", "source", "label", "features", "algorithm", "split",
-                "evaluation", "gates", "quality", "environments", "promotion", "scoring", "monitoring");
+                "evaluation", "gates", "quality", "environments", "promotion", "scoring", "monitoring", "budget");
         String name = text(root, "", "name", true);
         if (name != null && !NAME.matcher(name).matches()) {
             problems.add("name: '" + name + "' must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
@@ -142,13 +142,56 @@ public final class ModelSpecLoader {
         ModelSpec.Promotion promotion = readPromotion(object(root, "", "promotion", false), environments);
         ModelSpec.Scoring scoring = readScoring(object(root, "", "scoring", false));
         ModelSpec.Monitoring monitoring = readMonitoring(object(root, "", "monitoring", false), environments);
+        ModelSpec.Budget budget = readBudget(object(root, "", "budget", false));
 
         if (!problems.isEmpty()) {
             return null;
         }
         return new ModelSpec(name, description, new ModelSpec.Source(table, key), label,
                 new ModelSpec.Features(numeric, categorical), algorithm, split, evaluation, gates, quality, environments,
-                promotion, scoring, monitoring);
+                promotion, scoring, monitoring, budget);
+    }
+
+    private ModelSpec.Budget readBudget(ObjectNode node) {
+        if (node == null) {
+            return null;
+        }
+        known(node, "budget.", "perRun", "perMonth", "onExceed", "hardLimitPerRun");
+        Double perRun = amount(node, "perRun");
+        Double perMonth = amount(node, "perMonth");
+        Double hard = amount(node, "hardLimitPerRun");
+        if (!node.has("perRun") && !node.has("perMonth") && !node.has("hardLimitPerRun")) {
+            problems.add("budget: declare perRun, perMonth or hardLimitPerRun (amounts in the price sheet's currency)");
+        }
+        if (perRun != null && perMonth != null && perRun > perMonth) {
+            problems.add("budget.perRun: " + fmt(perRun) + " is more than budget.perMonth " + fmt(perMonth) + "; one run could never fit");
+        }
+        if (hard != null && perRun != null && hard < perRun) {
+            problems.add("budget.hardLimitPerRun: " + fmt(hard) + " is below budget.perRun " + fmt(perRun)
+                    + "; a run within its budget would be cancelled");
+        }
+        ModelSpec.BudgetPolicy policy = ModelSpec.BudgetPolicy.APPROVAL;
+        String p = text(node, "budget.", "onExceed", false);
+        if (p != null) {
+            switch (p.toLowerCase(java.util.Locale.ROOT)) {
+                case "approval" -> policy = ModelSpec.BudgetPolicy.APPROVAL;
+                case "fail" -> policy = ModelSpec.BudgetPolicy.FAIL;
+                default -> problems.add("budget.onExceed: '" + p + "' is not a policy; write approval (wait for an approver) or fail");
+            }
+        }
+        return new ModelSpec.Budget(perRun, perMonth, policy, hard);
+    }
+
+    private Double amount(ObjectNode node, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+            problems.add("budget." + field + ": must be an amount greater than 0, got " + describe(v));
+            return null;
+        }
+        return v.asDouble();
     }
 
     private ModelSpec.Algorithm readAlgorithm(ObjectNode node) {

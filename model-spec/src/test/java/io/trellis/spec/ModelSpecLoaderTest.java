@@ -45,6 +45,25 @@ class ModelSpecLoaderTest {
     }
 
     @Test
+    void budgetsAreOptionalAndValidated() {
+        assertThat(ModelSpecLoader.parse(MINIMAL).budget()).isNull();
+        assertThat(ModelSpecLoader.parse(MINIMAL + "budget: {perRun: 2.5, perMonth: 40, hardLimitPerRun: 5}\n").budget())
+                .isEqualTo(new ModelSpec.Budget(2.5, 40.0, ModelSpec.BudgetPolicy.APPROVAL, 5.0));
+        assertThat(ModelSpecLoader.parse(MINIMAL + "budget: {perMonth: 10, onExceed: fail}\n").budget())
+                .isEqualTo(new ModelSpec.Budget(null, 10.0, ModelSpec.BudgetPolicy.FAIL, null));
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "budget: {perRun: 0, perMonth: cheap, onExceed: shrug, hardLimit: 3}\n"))
+                .hasMessageContaining("budget.perRun: must be an amount greater than 0, got number 0")
+                .hasMessageContaining("budget.perMonth: must be an amount greater than 0, got the string 'cheap'")
+                .hasMessageContaining("budget.onExceed: 'shrug' is not a policy; write approval (wait for an approver) or fail")
+                .hasMessageContaining("budget.hardLimit: unknown field");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "budget: {perRun: 20, perMonth: 10, hardLimitPerRun: 5}\n"))
+                .hasMessageContaining("budget.perRun: 20 is more than budget.perMonth 10")
+                .hasMessageContaining("budget.hardLimitPerRun: 5 is below budget.perRun 20");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "budget: {onExceed: fail}\n"))
+                .hasMessageContaining("budget: declare perRun, perMonth or hardLimitPerRun");
+    }
+
+    @Test
     void promotionAndScoringProblemsAreNamed() {
         assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL
                 + "promotion: {approvalRequiredIn: [dev, prod], approvalTimeout: soon, stageGates: {dev: {}, staging: {minimums: {auc: x}}}}\n"

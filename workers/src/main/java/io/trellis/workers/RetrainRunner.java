@@ -30,6 +30,7 @@ public final class RetrainRunner {
             RetrainResult result = stub.getResult(RetrainResult.class);
             progress.close();
             RunSummary.print(result, runtime.registry(), out);
+            runtime.costs().printRun(runKey, out);
             return new Outcome(runKey, result.status(), result, null, result.message());
         } catch (WorkflowFailedException e) {
             String type = null;
@@ -44,6 +45,7 @@ public final class RetrainRunner {
             out.println("══ Retrain " + runKey + " — " + status + (type == null ? "" : " (" + type + ")"));
             out.println(message);
             RunSummary.printAuditTrail(runtime.registry(), runKey, out);
+            runtime.costs().printRun(runKey, out);
             return new Outcome(runKey, status, null, type, message);
         }
     }

@@ -5,6 +5,7 @@ import io.trellis.workers.connect.DatabaseTls;
 import io.trellis.workers.connect.PayloadEncryption;
 import io.trellis.workers.connect.S3aLake;
 import io.trellis.workers.connect.TemporalAccess;
+import io.trellis.metadata.PriceSheet;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
@@ -50,7 +51,9 @@ public record TrellisConfig(
         Optional<PayloadEncryption> payloadEncryption,
         DatabaseTls dbTls,
         int workerShutdownSeconds,
-        WorkerTuning workerTuning) {
+        WorkerTuning workerTuning,
+        boolean costAccounting,
+        PriceSheet prices) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -95,6 +98,12 @@ public record TrellisConfig(
         m.put("trellis.worker.pollers", new String[] {"5", "Pollers per task queue, for workflow and for activity tasks"});
         m.put("trellis.worker.orchestration.concurrency", new String[] {"200", "Activities and workflow tasks one worker runs at once on the trellis-orchestration queue"});
         m.put("trellis.worker.shutdown.seconds", new String[] {"60", "On SIGTERM a worker stops polling and lets running activities finish for up to this long before it exits"});
+        m.put("trellis.costs.accounting", new String[] {"true", "Record what every Spark step used (a Spark listener; per activity attempt, in PostgreSQL)"});
+        m.put("trellis.costs.currency", new String[] {"USD", "Currency label of the price sheet"});
+        m.put("trellis.costs.price.core.hour", new String[] {"0.05", "Price per core-hour of executor run time"});
+        m.put("trellis.costs.price.memory.gb.hour", new String[] {"0.005", "Price per GiB-hour of execution memory held by tasks"});
+        m.put("trellis.costs.price.storage.gb.month", new String[] {"0.023", "Price per GiB stored per month (charged once for a month of what a step wrote)"});
+        m.put("trellis.costs.price.scan.gb", new String[] {"0.005", "Price per GiB read from storage"});
         return m;
     }
 
@@ -166,7 +175,13 @@ public record TrellisConfig(
                 in.nonNegative("trellis.worker.shutdown.seconds", 60),
                 new WorkerTuning(in.integer("trellis.worker.cache.size", WorkerTuning.SDK_DEFAULTS.workflowCacheSize()),
                         in.integer("trellis.worker.pollers", WorkerTuning.SDK_DEFAULTS.pollers()),
-                        in.integer("trellis.worker.orchestration.concurrency", WorkerTuning.SDK_DEFAULTS.orchestrationConcurrency())));
+                        in.integer("trellis.worker.orchestration.concurrency", WorkerTuning.SDK_DEFAULTS.orchestrationConcurrency())),
+                in.bool("trellis.costs.accounting", true),
+                new PriceSheet(in.get("trellis.costs.currency").orElse(PriceSheet.DEFAULT.currency()),
+                        in.price("trellis.costs.price.core.hour", PriceSheet.DEFAULT.perCoreHour()),
+                        in.price("trellis.costs.price.memory.gb.hour", PriceSheet.DEFAULT.perGbHour()),
+                        in.price("trellis.costs.price.storage.gb.month", PriceSheet.DEFAULT.perGbMonth()),
+                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())));
     }
 
     /** Never prints the password. */
@@ -189,7 +204,8 @@ public record TrellisConfig(
                 + ", temporalAccess=" + temporalAccess
                 + payloadEncryption.map(p -> ", payloadEncryption=" + p).orElse("")
                 + ", dbSslMode=" + dbTls.sslMode().orElse("(driver default)")
-                + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning + "]";
+                + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning
+                + ", costAccounting=" + costAccounting + ", prices=" + prices + "]";
     }
 
     public static TrellisConfig fromEnvironment() {
@@ -241,6 +257,23 @@ public record TrellisConfig(
                 }
             }
             return v;
+        }
+
+        double price(String key, double dflt) {
+            Optional<String> v = get(key);
+            if (v.isEmpty()) {
+                return dflt;
+            }
+            try {
+                double d = Double.parseDouble(v.get());
+                if (!(d >= 0) || Double.isInfinite(d)) {
+                    throw new NumberFormatException();
+                }
+                return d;
+            } catch (NumberFormatException e) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must be a price, a number 0 or more"
+                        + " such as 0.05, got '" + v.get() + "'");
+            }
         }
 
         int integer(String key, int dflt) {

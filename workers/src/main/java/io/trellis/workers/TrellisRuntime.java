@@ -19,6 +19,9 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.PricedUsageSink;
+import io.trellis.activities.spark.UsageSink;
+import io.trellis.activities.budget.BudgetActivitiesImpl;
 import io.trellis.metadata.ApiAccess;
 import io.trellis.metadata.DatabaseConfig;
 import io.trellis.metadata.MetadataStore;
@@ -258,6 +261,16 @@ public final class TrellisRuntime implements AutoCloseable {
         return openLineage;
     }
 
+    /** Recorded resource usage priced by the configured price sheet. */
+    public CostReport costs() {
+        return new CostReport(metadata.resourceUsage(), config.prices());
+    }
+
+    /** Where the Spark steps record their resource usage: PostgreSQL, or nowhere with accounting turned off. */
+    private UsageSink usageSink() {
+        return config.costAccounting() ? new PricedUsageSink(metadata.resourceUsage(), config.prices()) : UsageSink.NONE;
+    }
+
     /** Starts the orchestration and Spark workers in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
@@ -272,10 +285,11 @@ public final class TrellisRuntime implements AutoCloseable {
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
                         sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"),
-                                openLineage())),
-                        new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage()),
+                                openLineage(), usageSink())),
+                        new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
-                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage())),
+                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
+                        new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning());
         factory.start();
         workers = factory;

@@ -6,6 +6,7 @@ import io.temporal.worker.WorkerOptions;
 import io.trellis.workflows.TaskQueues;
 import io.trellis.workflows.activities.RegistryActivities;
 import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.budget.BudgetActivities;
 import io.trellis.workflows.promotion.PromotionActivities;
 import io.trellis.workflows.monitor.DriftActivities;
 import io.trellis.workflows.monitor.MonitorActivities;
@@ -28,7 +29,13 @@ public final class TrellisWorkers {
 
     /** The activity implementations one worker process serves. */
     public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
-                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift) {}
+                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift, BudgetActivities budget) {
+        /** Without budget checks (a retrain of a model with a budget then fails to schedule its check). */
+        public Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
+                          ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift) {
+            this(registry, promotion, spark, scoring, monitor, drift, null);
+        }
+    }
 
     /**
      * Registers both workers. {@code stickyTimeout} is how long a run's next workflow task waits for the worker
@@ -55,6 +62,9 @@ public final class TrellisWorkers {
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion(), activities.monitor());
+        if (activities.budget() != null) {
+            orchestration.registerActivitiesImplementations(activities.budget());
+        }
 
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)

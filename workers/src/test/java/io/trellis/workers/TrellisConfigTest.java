@@ -50,6 +50,21 @@ class TrellisConfigTest {
     }
 
     @Test
+    void thePriceSheetAndAccountingAreSettings() {
+        TrellisConfig dflt = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_CODE_VERSION", "v"));
+        assertThat(dflt.costAccounting()).isTrue();
+        assertThat(dflt.prices()).isEqualTo(io.trellis.metadata.PriceSheet.DEFAULT);
+        TrellisConfig priced = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_CODE_VERSION", "v", "TRELLIS_COSTS_ACCOUNTING", "false",
+                "TRELLIS_COSTS_CURRENCY", "EUR", "TRELLIS_COSTS_PRICE_CORE_HOUR", "0.1", "TRELLIS_COSTS_PRICE_MEMORY_GB_HOUR", "0.01",
+                "TRELLIS_COSTS_PRICE_STORAGE_GB_MONTH", "0.02", "TRELLIS_COSTS_PRICE_SCAN_GB", "0"));
+        assertThat(priced.costAccounting()).isFalse();
+        assertThat(priced.prices()).isEqualTo(new io.trellis.metadata.PriceSheet("EUR", 0.1, 0.01, 0.02, 0));
+        assertThat(priced.prices().cost(2, 10, 100, 50)).isCloseTo(0.2 + 0.1 + 0 + 1.0, org.assertj.core.api.Assertions.within(1e-12));
+        assertThatThrownBy(() -> TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_COSTS_PRICE_CORE_HOUR", "-1", "TRELLIS_CODE_VERSION", "v")))
+                .hasMessageContaining("trellis.costs.price.core.hour (TRELLIS_COSTS_PRICE_CORE_HOUR) must be a price, a number 0 or more");
+    }
+
+    @Test
     void thePasswordIsNeverPrinted() {
         TrellisConfig c = TrellisConfig.load(Optional.empty(), Map.of("TRELLIS_DB_PASSWORD", "s3cret", "TRELLIS_CODE_VERSION", "v"));
         assertThat(c.toString()).doesNotContain("s3cret").contains("dbPassword=****");

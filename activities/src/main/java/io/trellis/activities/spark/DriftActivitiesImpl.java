@@ -34,12 +34,22 @@ public final class DriftActivitiesImpl implements DriftActivities {
     private final ArtifactStore artifacts;
 
     public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this(spark, lake, artifacts, OpenLineageEmitter.disabled());
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    /** Emitting each step's OpenLineage run events through {@code openLineage}. */
     public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage) {
-        this.runner = new SparkStepRunner(spark, openLineage);
+        this(spark, lake, artifacts, openLineage, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, UsageSink usage) {
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled(), usage);
+    }
+
+    /** With OpenLineage events and resource accounting. */
+    public DriftActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, openLineage, usage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
@@ -48,7 +58,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
     public String referenceProfile(ModelSpec spec, DatasetRef snapshot, ChampionRef live) {
         List<LineageDataset> inputs = List.of(LineageDataset.delta(snapshot), LineageDataset.artifact(live.artifact()));
         StepLineage<String> lineage = StepLineage.of(null, spec.name(), inputs, r -> inputs, r -> List.of());
-        return runner.run("reference profile", lineage, spark -> {
+        return runner.run("reference profile", lineage, new UsageLabels(spec.name(), null), spark -> {
             String model = artifacts.fetch(live.artifact()).toUri().toString();
             return toJson(DriftJob.reference(spark, spec, new DatasetVersion(snapshot.tablePath(), snapshot.version()), model));
         });
@@ -60,7 +70,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
                 List.of(LineageDataset.deltaUnpinned(lake.resolve(spec.source().table())), LineageDataset.artifact(live.artifact())),
                 r -> List.of(LineageDataset.delta(r.sourceTable(), r.sourceVersion(), null), LineageDataset.artifact(live.artifact())),
                 r -> List.of());
-        return runner.run("drift assessment", lineage, spark -> {
+        return runner.run("drift assessment", lineage, new UsageLabels(spec.name(), null), spark -> {
             ReferenceProfile reference = fromJson(referenceProfile);
             String sourcePath = lake.resolve(spec.source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));

@@ -31,12 +31,22 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
     private final ArtifactStore artifacts;
 
     public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts) {
-        this(spark, lake, artifacts, OpenLineageEmitter.disabled());
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    /** Emitting each step's OpenLineage run events through {@code openLineage}. */
     public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage) {
-        this.runner = new SparkStepRunner(spark, openLineage);
+        this(spark, lake, artifacts, openLineage, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, UsageSink usage) {
+        this(spark, lake, artifacts, OpenLineageEmitter.disabled(), usage);
+    }
+
+    /** With OpenLineage events and resource accounting. */
+    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, openLineage, usage);
         this.lake = lake;
         this.artifacts = artifacts;
     }
@@ -57,7 +67,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
                 List.of(LineageDataset.deltaUnpinned(table), LineageDataset.artifact(r.live().artifact())),
                 res -> List.of(LineageDataset.delta(res.sourceTable(), res.sourceVersion(), null), LineageDataset.artifact(r.live().artifact())),
                 res -> List.of(LineageDataset.delta(res.predictions())));
-        return runner.run("batch scoring", lineage, spark -> {
+        return runner.run("batch scoring", lineage, new UsageLabels(r.spec().name(), r.environment()), spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel live = new ScoringModel(r.live().version(), artifacts.fetch(r.live().artifact()).toUri().toString());
@@ -81,7 +91,7 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
             in.addAll(models);
             return in;
         }, res -> List.of(LineageDataset.delta(res.predictions())));
-        return runner.run("shadow run", lineage, spark -> {
+        return runner.run("shadow run", lineage, new UsageLabels(r.spec().name(), r.environment()), spark -> {
             String sourcePath = lake.resolve(r.spec().source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
             ScoringModel candidate = new ScoringModel(r.candidateVersion(), artifacts.fetch(r.candidate()).toUri().toString());

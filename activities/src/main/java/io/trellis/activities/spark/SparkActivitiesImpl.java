@@ -49,12 +49,22 @@ public final class SparkActivitiesImpl implements SparkActivities {
     private final Path scratch;
 
     public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch) {
-        this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled());
+        this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    /** As above, emitting each step's OpenLineage run events through {@code openLineage}. */
+    /** Emitting each step's OpenLineage run events through {@code openLineage}. */
     public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, OpenLineageEmitter openLineage) {
-        this.runner = new SparkStepRunner(spark, openLineage);
+        this(spark, lake, artifacts, scratch, openLineage, UsageSink.NONE);
+    }
+
+    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
+    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, UsageSink usage) {
+        this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled(), usage);
+    }
+
+    /** With OpenLineage events and resource accounting. */
+    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, OpenLineageEmitter openLineage, UsageSink usage) {
+        this.runner = new SparkStepRunner(spark, openLineage, usage);
         this.lake = lake;
         this.artifacts = artifacts;
         this.scratch = scratch.toAbsolutePath();
@@ -77,7 +87,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         String sourcePath = lake.resolve(request.spec().source().table());
         StepLineage<SnapshotResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.deltaUnpinned(sourcePath)),
                 r -> List.of(LineageDataset.delta(r.source())), r -> List.of());
-        return runner.run("snapshot + validate", lineage, spark -> {
+        return runner.run("snapshot + validate", lineage, UsageLabels.training(request.spec()), spark -> {
             SnapshotReport report = ValidateJob.run(spark, request.spec(), lake.resolve(request.spec().source().table()),
                     request.overrides());
             return new SnapshotResult(new DatasetRef(report.tablePath(), report.deltaVersion(), report.rowCount()),
@@ -92,7 +102,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
     public FeatureResult buildFeatures(FeatureRequest request) {
         StepLineage<FeatureResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), List.of(LineageDataset.delta(request.source())),
                 r -> List.of(LineageDataset.delta(request.source())), r -> List.of(LineageDataset.delta(r.table())));
-        return runner.run("build features", lineage, spark -> {
+        return runner.run("build features", lineage, UsageLabels.training(request.spec()), spark -> {
             FeatureReport report = FeatureJob.run(spark, request.spec(),
                     new DatasetVersion(request.source().tablePath(), request.source().version()),
                     featureTable(lake, request.spec().name()), request.runKey(), request.overrides());
@@ -109,7 +119,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
         List<LineageDataset> features = List.of(LineageDataset.delta(request.features()));
         StepLineage<TrainResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), features, r -> features,
                 r -> List.of(LineageDataset.artifact(r.artifact())));
-        return runner.run("train", lineage, spark -> {
+        return runner.run("train", lineage, UsageLabels.training(request.spec()), spark -> {
             try {
                 TrainReport report = TrainJob.run(spark, request.spec(),
                         new DatasetVersion(request.features().tablePath(), request.features().version()),
@@ -130,7 +140,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
             inputs.add(LineageDataset.artifact(request.champion().artifact()));
         }
         StepLineage<EvaluationResult> lineage = StepLineage.of(request.runKey(), request.spec().name(), inputs, r -> inputs, r -> List.of());
-        return runner.run("evaluate", lineage, spark -> {
+        return runner.run("evaluate", lineage, UsageLabels.training(request.spec()), spark -> {
             Path candidate = artifacts.fetch(request.candidate());
             String championPath = null;
             String championNote = null;

@@ -409,7 +409,7 @@ class SparkActivitiesIT {
     private static ModelSpec withSourceTable(ModelSpec s, String table) {
         return new ModelSpec(s.name(), s.description(), new ModelSpec.Source(table, s.source().keyColumn()), s.label(),
                 s.features(), s.algorithm(), s.split(), s.evaluation(), s.gates(), s.quality(), s.environments(),
-                s.promotion(), s.scoring(), s.monitoring());
+                s.promotion(), s.scoring(), s.monitoring(), s.budget());
     }
 
     private static void awaitUntil(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {

@@ -24,6 +24,7 @@ import io.trellis.metadata.Registry;
 import io.trellis.metadata.RegistryQueries;
 import io.trellis.metadata.RunRecord;
 import io.trellis.metadata.RunStatus;
+import io.trellis.metadata.UsageTotals;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
@@ -163,6 +164,9 @@ public final class TrellisApi {
                     runtime.schedules().triggerNow(r.path("scheduleId"), r.identity().name());
                     return ApiResponse.json(202, Map.of("scheduleId", r.path("scheduleId"), "requested", "trigger"));
                 }),
+                new Route("GET", PREFIX + "/costs", Access.READ, "queryCosts", Set.of("model", "by", "limit"), this::costs),
+                new Route("GET", PREFIX + "/runs/{runKey}/costs", Access.READ, "getRunCosts", none,
+                        r -> ApiResponse.json(200, runtime.costs().run(r.path("runKey")))),
                 new Route("GET", PREFIX + "/audit", Access.AUDIT, "queryAudit",
                         Set.of("model", "version", "actor", "action", "runKey", "outcome", "from", "to", "cursor", "limit", "format"),
                         this::audit));
@@ -607,7 +611,20 @@ public final class TrellisApi {
         runtime.queries().runCountsByStatus().forEach((status, n) -> runs.put("{status=\"" + status.name() + "\"}", n.doubleValue()));
         Map<String, Map<String, Double>> gauges = new LinkedHashMap<>();
         gauges.put("trellis_training_runs", runs);
+        gauges.putAll(runtime.costs().gauges());
         return ApiResponse.text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(gauges));
+    }
+
+    /** Cost rollups: {@code by} = run, model (default), environment or day; {@code model} filters. */
+    private ApiResponse costs(ApiRequest r) {
+        UsageTotals.By grouping = r.queryEnum("by", UsageTotals.By.class).orElse(UsageTotals.By.MODEL);
+        int limit = r.queryLong("limit", 1, 1000).orElse((long) DEFAULT_PAGE).intValue();
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("by", grouping.name().toLowerCase(java.util.Locale.ROOT));
+        body.put("currency", runtime.costs().prices().currency());
+        body.put("prices", runtime.costs().prices());
+        body.put("items", runtime.costs().rollup(grouping, r.queryText("model").orElse(null), limit));
+        return ApiResponse.json(200, body);
     }
 
     static String encode(String segment) {

@@ -119,7 +119,11 @@ public final class RetrainOverheadBenchmark {
     private void measure(Options options, Path home, Map<String, String> results) {
         long t = System.nanoTime();
         progress("starting the embedded stack (PostgreSQL, Temporal test server, workers, Spark local)");
-        try (TrellisRuntime runtime = TrellisRuntime.open(TrellisConfig.embeddedAt(home))) {
+        // TRELLIS_COSTS_ACCOUNTING=false measures the overhead without resource accounting (for the with/without ratio).
+        TrellisConfig config = TrellisConfig.load(java.util.Optional.empty(), Map.of("TRELLIS_HOME", home.toString(),
+                "TRELLIS_COSTS_ACCOUNTING", System.getenv().getOrDefault("TRELLIS_COSTS_ACCOUNTING", "true")));
+        results.put("cost_accounting", String.valueOf(config.costAccounting()));
+        try (TrellisRuntime runtime = TrellisRuntime.open(config)) {
             SparkSession spark = runtime.spark();
             // Temporal and the in-process workers may start on first use: start them now, off the timed run's clock.
             runtime.client();

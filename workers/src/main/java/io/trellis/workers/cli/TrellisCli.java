@@ -49,6 +49,7 @@ import picocli.CommandLine.Option;
                 BenchApiCommand.class,
                 StatusCommand.class,
                 MigrateCommand.class,
+                CostsCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;

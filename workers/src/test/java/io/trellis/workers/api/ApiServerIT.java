@@ -570,7 +570,23 @@ class ApiServerIT {
         assertThat(metrics.body()).contains("trellis_retrain_triggers_total{outcome=\"started\"} 1\n")
                 .contains("trellis_http_requests_total{method=\"POST\",route=\"/api/v1/models/{model}/retrains\",status=\"200\"}")
                 .contains("trellis_http_request_duration_seconds_bucket{method=\"GET\",route=\"/api/v1/runs/{runKey}\",le=\"+Inf\"}")
-                .contains("trellis_training_runs{status=\"SUCCEEDED\"} 1\n");
+                .contains("trellis_training_runs{status=\"SUCCEEDED\"} 1\n")
+                .containsPattern("trellis_estimated_cost\\{model=\"" + MODEL + "\",environment=\"dev\",currency=\"USD\"} [0-9.]+\n")
+                .containsPattern("trellis_spark_step_attempts\\{model=\"" + MODEL + "\",environment=\"dev\"} [1-9][0-9]*\n");
+
+        // Costs are a viewer's read: the run attempt by attempt, and rollups.
+        JsonNode runCosts = json(send(Call.get("/api/v1/runs/" + enc(runKey) + "/costs", tokens.get("vera"))));
+        assertThat(runCosts.path("attempts")).hasSizeGreaterThanOrEqualTo(4);
+        assertThat(runCosts.path("attempts").findValuesAsText("step")).contains("snapshot + validate", "build features", "train", "evaluate");
+        assertThat(runCosts.path("total").path("estimatedCost").asDouble()).isPositive();
+        JsonNode byModel = json(send(Call.get("/api/v1/costs?by=model&model=" + MODEL, tokens.get("vera"))));
+        // Runs: every workflow that ran Spark for the model (the retrain, and the promotions' shadow and scoring runs).
+        assertThat(byModel.path("items")).singleElement().satisfies(i -> {
+            assertThat(i.path("runs").asInt()).isGreaterThanOrEqualTo(1);
+            assertThat(i.path("attempts").asInt()).isGreaterThanOrEqualTo(runCosts.path("attempts").size());
+        });
+        assertThat(byModel.path("prices").path("perCoreHour").asDouble()).isEqualTo(0.05);
+        assertThat(send(Call.get("/api/v1/costs?by=week", tokens.get("vera"))).statusCode()).isEqualTo(400);
         HttpResponse<String> doc = send(Call.get("/openapi.json", tokens.get("vera")));
         assertThat(json(doc)).isEqualTo(JSON.readTree(Json.write(OpenApiDocument.tree())));
     }

@@ -50,6 +50,19 @@ class TrellisCliIT {
                 "embedded-approver (approver role) approves", "— DEPLOYED", "Environments of customer-churn",
                 "production  live v1", "staging     live v1");
 
+        // The run summary prices every attempt of every Spark step; trellis costs rolls the usage up.
+        assertThat(out).contains("Estimated cost of this run (USD; every attempt counts)").containsPattern("\\n  train\\s+1\\s+SUCCEEDED");
+        String runKey = out.lines().filter(l -> l.startsWith("Started retrain/customer-churn/")).findFirst().orElseThrow()
+                .substring("Started ".length()).split(" ")[0];
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "costs", "--run", runKey)).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).contains("Run " + runKey, "snapshot + validate", "build features", "evaluate")
+                .containsPattern("total\\s+\\d+");
+        stdout.reset();
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "costs", "--by", "environment", "--model", "customer-churn")).isZero();
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("\\ndev\\s+customer-churn\\s+1\\s+");
+        assertThat(TrellisCli.execute("--config", configFile.toString(), "costs", "--by", "week")).isEqualTo(2);
+
         stdout.reset();
         int audit = TrellisCli.execute("--config", configFile.toString(), "audit", "--model", "customer-churn");
         assertThat(audit).isZero();

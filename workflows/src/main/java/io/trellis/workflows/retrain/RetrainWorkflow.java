@@ -1,6 +1,10 @@
 package io.trellis.workflows.retrain;
 
 import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
+import io.trellis.workflows.promotion.ApprovalDecision;
+import io.trellis.workflows.promotion.ApprovalReceipt;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 
@@ -17,6 +21,16 @@ public interface RetrainWorkflow {
 
     @QueryMethod
     RetrainProgress progress();
+
+    /**
+     * Approve or reject a run waiting at the budget gate (its estimate is over the model's budget); fails, audited, when
+     * the approver lacks the approver role or triggered the run.
+     */
+    @UpdateMethod
+    ApprovalReceipt decideBudget(ApprovalDecision decision);
+
+    @UpdateValidatorMethod(updateName = "decideBudget")
+    void validateDecideBudget(ApprovalDecision decision);
 
     static String workflowId(String modelName, String runLabel) {
         return "retrain/" + modelName + "/" + runLabel;

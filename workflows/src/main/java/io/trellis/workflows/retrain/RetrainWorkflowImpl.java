@@ -27,6 +27,13 @@ import io.trellis.workflows.activities.TrainRequest;
 import io.trellis.workflows.activities.TrainResult;
 import io.trellis.workflows.monitor.DriftActivities;
 import io.trellis.workflows.monitor.MonitorActivities;
+import io.trellis.spec.ModelSpec;
+import io.trellis.workflows.budget.BudgetActivities;
+import io.trellis.workflows.budget.BudgetRequest;
+import io.trellis.workflows.budget.BudgetVerdict;
+import io.trellis.workflows.promotion.ApprovalDecision;
+import io.trellis.workflows.promotion.ApprovalReceipt;
+import io.trellis.workflows.promotion.Verdict;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Supplier;
@@ -56,7 +63,18 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
     private final MonitorActivities referenceStore = Workflow.newActivityStub(MonitorActivities.class,
             ActivityPolicies.registry(Duration.ofMinutes(2)));
 
+    private final BudgetActivities budgets = Workflow.newActivityStub(BudgetActivities.class,
+            ActivityPolicies.registry(Duration.ofSeconds(30)));
+
+    /** Change id of the budget gate between snapshot and features (histories from before it replay without it). */
+    static final String BUDGET_GATE_CHANGE = "budget-gate";
+    /** The label of the budget gate in a failed run's record. */
+    static final String BUDGET_GATE = "budget gate";
+
     private String runKey;
+    private BudgetRequest budgetRequest;
+    private boolean awaitingBudget;
+    private ApprovalDecision budgetDecision;
     private String modelName;
     private RetrainStep step = RetrainStep.START_RUN;
     private RunStatus status = RunStatus.RUNNING;
@@ -97,6 +115,10 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
             String report = validationReport(snapshot);
             finish(RunStatus.VALIDATION_FAILED, RetrainStep.SNAPSHOT_AND_VALIDATE, report, actor);
             throw ApplicationFailure.newNonRetryableFailure(report, ErrorCode.DATA_VALIDATION_FAILED.name());
+        }
+
+        if (Workflow.getVersion(BUDGET_GATE_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1 && model.spec().budget() != null) {
+            budgetGate(model, snapshot, actor);
         }
 
         FeatureResult features = step(RetrainStep.BUILD_FEATURES, actor,
@@ -163,6 +185,67 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
             Workflow.getLogger(RetrainWorkflowImpl.class).warn("reference profile of {} v{} not stored ({}); monitoring will"
                     + " compute it on its first run", modelName, version, Failures.message(f));
         }
+    }
+
+     * Before the heavy steps: estimate the run's cost; over budget, fail or wait for an approver, by the budget's policy.
+     * Waits as long as a promotion's approval may (the spec's approval timeout), then fails.
+     */
+    private void budgetGate(ModelDefinition model, SnapshotResult snapshot, String actor) {
+        ModelSpec.Budget budget = model.spec().budget();
+        budgetRequest = new BudgetRequest(runKey, modelName, budget, snapshot.source().rowCount(), actor);
+        BudgetVerdict verdict = step(RetrainStep.SNAPSHOT_AND_VALIDATE, actor, () -> budgets.assess(budgetRequest));
+        if (verdict.withinBudget()) {
+            return;
+        }
+        String refusal;
+        if (budget.onExceed() == ModelSpec.BudgetPolicy.FAIL) {
+            refusal = verdict.message() + "; the budget's policy is to fail (onExceed: fail). Raise the budget in the spec, or"
+                    + " set onExceed: approval to let an approver decide.";
+            budgets.recordOutcome(budgetRequest, "budget.failed", refusal);
+        } else {
+            awaitingBudget = true;
+            detail = "awaiting budget approval (four-eyes: not " + actor + "): " + verdict.message();
+            Duration timeout = Duration.ofSeconds(model.spec().promotion().approvalTimeoutSeconds());
+            boolean decided = Workflow.await(timeout, () -> budgetDecision != null);
+            awaitingBudget = false;
+            if (decided && budgetDecision.verdict() == Verdict.APPROVE) {
+                detail = "budget approved by " + budgetDecision.approver();
+                return;
+            }
+            if (decided) {
+                refusal = verdict.message() + "; " + budgetDecision.approver() + " rejected the run: " + budgetDecision.reason();
+            } else {
+                refusal = verdict.message() + "; no approver decided within " + timeout;
+                budgets.recordOutcome(budgetRequest, "budget.expired", refusal);
+            }
+        }
+        registry.finishRun(new RunOutcome(runKey, modelName, RunStatus.FAILED, BUDGET_GATE, refusal, actor));
+        status = RunStatus.FAILED;
+        detail = refusal;
+        throw ApplicationFailure.newNonRetryableFailure(refusal, ErrorCode.BUDGET_EXCEEDED.name());
+    }
+
+    @Override
+    public void validateDecideBudget(ApprovalDecision d) {
+        if (d == null || d.approver() == null || d.approver().isBlank() || d.verdict() == null) {
+            throw new IllegalArgumentException("a decision needs an approver and a verdict (APPROVE or REJECT)");
+        }
+        if (d.verdict() == Verdict.REJECT && (d.reason() == null || d.reason().isBlank())) {
+            throw new IllegalArgumentException("a rejection needs a reason");
+        }
+        if (!awaitingBudget) {
+            throw new IllegalStateException("run " + runKey + " is not waiting for a budget approval");
+        }
+    }
+
+    @Override
+    public ApprovalReceipt decideBudget(ApprovalDecision d) {
+        // The activity refuses (and audits) an approver without the role, or the run's own trigger (four-eyes).
+        budgets.decide(budgetRequest, d);
+        if (budgetDecision == null) {
+            budgetDecision = d;
+        }
+        return new ApprovalReceipt(runKey, budgetDecision.approver(), budgetDecision.verdict());
     }
 
     private void enter(RetrainStep next) {

@@ -60,6 +60,15 @@ class SchedulerWorkflowTest {
         public RetrainProgress progress() {
             return null;
         }
+
+        @Override
+        public io.trellis.workflows.promotion.ApprovalReceipt decideBudget(io.trellis.workflows.promotion.ApprovalDecision decision) {
+            throw new UnsupportedOperationException("no budget gate in this fake");
+        }
+
+        @Override
+        public void validateDecideBudget(io.trellis.workflows.promotion.ApprovalDecision decision) {
+        }
     }
 
     private TestWorkflowEnvironment env;
