@@ -156,6 +156,8 @@ public final class MetadataStore implements AutoCloseable {
     /** OpenLineage run events of the Spark steps and their delivery attempts. */
     public OpenLineageStore openLineage() {
         return openLineage;
+    }
+
     /** Resource usage per activity attempt and its rollups (costs and budgets). */
     public ResourceUsageStore resourceUsage() {
         return resourceUsage;

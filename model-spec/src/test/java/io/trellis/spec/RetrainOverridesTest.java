@@ -36,7 +36,7 @@ class RetrainOverridesTest {
                 .endsWith("the window is reversed");
         ModelSpec noTime = new ModelSpec(churn.name(), churn.description(), churn.source(), churn.label(), churn.features(), churn.algorithm(),
                 churn.split(), churn.evaluation(), churn.gates(), churn.quality(), churn.environments(), churn.promotion(),
-                new ModelSpec.Scoring(null, 0), churn.monitoring());
+                new ModelSpec.Scoring(null, 0), churn.monitoring(), churn.budget());
         assertThat(RetrainOverrides.of(null, "2025-01-03", null).problems(noTime)).singleElement().asString()
                 .startsWith("window: model customer-churn declares no time column (scoring.timeColumn in its spec)");
         assertThatThrownBy(() -> bad.requireFits(churn)).isInstanceOf(TrellisException.class)

@@ -187,6 +187,7 @@ public class RetrainWorkflowImpl implements RetrainWorkflow {
         }
     }
 
+    /**
      * Before the heavy steps: estimate the run's cost; over budget, fail or wait for an approver, by the budget's policy.
      * Waits as long as a promotion's approval may (the spec's approval timeout), then fails.
      */
