@@ -53,10 +53,6 @@ final class SparkStepRunner {
         this.openLineage = openLineage;
     }
 
-    <T> T run(String step, Function<SparkSession, T> body) {
-        return run(step, null, body);
-    }
-
     <T> T run(String step, StepLineage<T> lineage, Function<SparkSession, T> body) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
