@@ -60,7 +60,9 @@ class TrellisCliIT {
                 .containsPattern("total\\s+\\d+");
         stdout.reset();
         assertThat(TrellisCli.execute("--config", configFile.toString(), "costs", "--by", "environment", "--model", "customer-churn")).isZero();
-        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("\\ndev\\s+customer-churn\\s+1\\s+");
+        // dev: the retrain, and the promotion's own evaluation (accounted as a training step); staging: the shadow run.
+        assertThat(stdout.toString(StandardCharsets.UTF_8)).containsPattern("\\ndev\\s+customer-churn\\s+\\d+\\s+")
+                .containsPattern("\\nstaging\\s+customer-churn\\s+1\\s+");
         assertThat(TrellisCli.execute("--config", configFile.toString(), "costs", "--by", "week")).isEqualTo(2);
 
         stdout.reset();
