@@ -133,7 +133,7 @@ class PromotionEndToEndIT {
         int v2 = retrain();
         PromotionWorkflow wf = promotions.start(new PromotionRequest(MODEL, v2, "production", "alice", "second release"));
         PromotionRunner.Outcome waiting = promotions.follow(wf, Duration.ofMinutes(5));
-        assertThat(waiting.status()).isEqualTo(PromotionStatus.AWAITING_APPROVAL);
+        assertThat(waiting.status()).as(() -> "stages: " + wf.progress().stages()).isEqualTo(PromotionStatus.AWAITING_APPROVAL);
 
         StageReport staging = wf.progress().stages().get(0);
         assertThat(staging.championVersion()).isEqualTo(1);

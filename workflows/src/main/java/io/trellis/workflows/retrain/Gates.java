@@ -9,6 +9,13 @@ import java.util.Map;
 
 /** The dev promotion gates of a model spec, evaluated on a run's metrics. Pure, so it runs inside the workflow. */
 public final class Gates {
+    /**
+     * Spark's metrics are not bit-for-bit repeatable (a distributed sum's order varies): the same model scored twice on
+     * the same holdout can differ in the last bits (seen: 0.8428998099375509 vs …504). An improvement that misses the
+     * margin by less than this is noise, not a regression; the same tolerance {@code trellis reproduce} documents.
+     */
+    public static final double METRIC_TOLERANCE = 1e-9;
+
     private Gates() {}
 
     /** The spec's dev gates (those a retrain checks before a version becomes the dev candidate). */
@@ -44,7 +51,7 @@ public final class Gates {
         } else {
             double champ = champion.get(primary.key());
             Double improvement = cand == null ? null : primary.improvement(cand, champ);
-            boolean ok = improvement != null && improvement >= margin;
+            boolean ok = improvement != null && improvement >= margin - METRIC_TOLERANCE;
             results.add(new GateResult("beats_champion", primary.key(), improvement, margin, ok,
                     String.format(Locale.ROOT, "%s %s vs champion v%d %.4f: improvement %s ≥ %.4f",
                             primary.key(), fmt(cand), championVersion, champ, fmt(improvement), margin)));
