@@ -170,7 +170,12 @@ class RestrictedRoleComplianceIT {
         // the services' role really is the restricted one, and `trellis migrate` has nothing left to do
         assertThat(currentUserIsInTrellisApp()).isTrue();
         assertThat(run("migrate")).isZero();
-        assertThat(out()).contains("as " + owner.user() + ": 0 migration(s) applied, schema version 8");
+        java.util.regex.Matcher migrated = java.util.regex.Pattern
+                .compile("as " + java.util.regex.Pattern.quote(owner.user()) + ": 0 migration\\(s\\) applied, schema version (\\d+)")
+                .matcher(out());
+        assertThat(migrated.find()).as(out()).isTrue();
+        // V8 (OpenLineage events and the widened lineage kinds) is the newest this test needs; later ones may follow.
+        assertThat(Integer.parseInt(migrated.group(1))).isGreaterThanOrEqualTo(8);
 
         RetrainRunner.Outcome outcome = new RetrainRunner(runtime, out).run(new RetrainRequest(MODEL, "alice", "restricted role"));
         assertThat(outcome.status()).as(outcome.message()).isEqualTo(RunStatus.SUCCEEDED);
