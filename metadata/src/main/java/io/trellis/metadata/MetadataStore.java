@@ -2,6 +2,7 @@ package io.trellis.metadata;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import jakarta.persistence.EntityManagerFactory;
+import java.time.Duration;
 import java.util.List;
 import org.flywaydb.core.Flyway;
 import org.hibernate.cfg.AvailableSettings;
@@ -16,6 +17,8 @@ import org.hibernate.type.format.jackson.JacksonJsonFormatMapper;
 public final class MetadataStore implements AutoCloseable {
     /** Where {@code trellis-migrations} keeps its SQL. */
     public static final String MIGRATIONS_LOCATION = "classpath:db/migration";
+    /** How long a call waits for a pooled connection before it fails (a down database). */
+    static final Duration CONNECTION_WAIT = Duration.ofSeconds(10);
 
     static final List<Class<?>> ENTITIES = List.of(
             ModelRow.class,
@@ -77,6 +80,10 @@ public final class MetadataStore implements AutoCloseable {
                 .property("hibernate.hikari.maximumPoolSize", String.valueOf(config.poolSize()))
                 .property("hibernate.hikari.minimumIdle", "1")
                 .property("hibernate.hikari.poolName", "trellis-metadata")
+                // Hikari waits 30 s for a connection by default: as long as a registry activity's start-to-close and a
+                // Spark step's heartbeat timeout. With the database down, a call should fail well inside both, so that
+                // the activity's retry policy (not a timeout) rides out the outage and its message names the cause.
+                .property("hibernate.hikari.connectionTimeout", String.valueOf(CONNECTION_WAIT.toMillis()))
                 .property(AvailableSettings.JSON_FORMAT_MAPPER, new JacksonJsonFormatMapper(jsonColumnMapper()))
                 .createEntityManagerFactory();
         return new MetadataStore(emf);

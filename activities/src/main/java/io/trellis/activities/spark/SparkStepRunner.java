@@ -58,6 +58,8 @@ final class SparkStepRunner {
     private static final Logger log = LoggerFactory.getLogger(SparkStepRunner.class);
     /** How long to wait for the listener bus (and a cancelled group's killed tasks) before reading an attempt's usage. */
     private static final Duration USAGE_SETTLE = Duration.ofSeconds(10);
+    /** How long a step waits for its usage row to be written before going on and leaving the write in the background. */
+    private static final Duration USAGE_WRITE_WAIT = Duration.ofSeconds(5);
 
     private final SparkSession spark;
     private final OpenLineageEmitter openLineage;
@@ -228,7 +230,24 @@ final class SparkStepRunner {
             if (!usage.awaitEvents(USAGE_SETTLE)) {
                 log.warn("Spark's listener bus did not drain within {}: the usage of {} may miss its last tasks", USAGE_SETTLE, group);
             }
-            usageSink.record(record(info, group, step, labels, outcome, usage.take(group).withWallMillis(wallMillis)));
+            ResourceUsageRecord attempt = record(info, group, step, labels, outcome, usage.take(group).withWallMillis(wallMillis));
+            // Like the OpenLineage events: a slow or unreachable database must not hold the activity past its heartbeat
+            // timeout (the step's result would be lost and the step rerun); the write finishes in the background.
+            Future<?> write = pool.submit(() -> {
+                try {
+                    usageSink.record(attempt);
+                } catch (RuntimeException e) {
+                    log.warn("Resource usage of {} not recorded: {}", group, e.toString());
+                }
+            });
+            try {
+                write.get(USAGE_WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException slow) {
+                log.warn("Resource usage of {} is taking over {} s to record; the step goes on, it is recorded in the background",
+                        group, USAGE_WRITE_WAIT.toSeconds());
+            } catch (ExecutionException unexpected) {
+                log.warn("Resource usage of {} not recorded: {}", group, unexpected.getCause().toString());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             log.warn("Resource usage of {} not recorded: interrupted", group);

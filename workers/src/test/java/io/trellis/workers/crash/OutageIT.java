@@ -96,9 +96,13 @@ class OutageIT {
         awaitStep(workflowId, RetrainStep.TRAIN);
 
         postgres.close();
-        // Registering the version needs the database: wait until it has failed at least once, then bring it back.
-        awaitFailedAttempt(workflowId, "RegistryRegisterModelVersion");
-        postgres = EmbeddedPostgresServer.start(work.resolve("postgres"), port);
+        try {
+            // Registering the version needs the database: wait until it has failed at least once, then bring it back.
+            awaitFailedAttempt(workflowId, "RegistryRegisterModelVersion");
+        } finally {
+            // Also when the wait fails: the next test needs the database.
+            postgres = EmbeddedPostgresServer.start(work.resolve("postgres"), port);
+        }
 
         RetrainResult result = run.getResult(5, TimeUnit.MINUTES, RetrainResult.class);
         assertThat(result.status()).isEqualTo(RunStatus.SUCCEEDED);
