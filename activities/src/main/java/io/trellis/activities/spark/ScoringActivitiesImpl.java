@@ -34,17 +34,12 @@ public final class ScoringActivitiesImpl implements ScoringActivities {
         this(spark, lake, artifacts, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    /** Emitting each step's OpenLineage run events through {@code openLineage}. */
-    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage) {
-        this(spark, lake, artifacts, openLineage, UsageSink.NONE);
-    }
 
-    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
-    public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, UsageSink usage) {
-        this(spark, lake, artifacts, OpenLineageEmitter.disabled(), usage);
-    }
 
-    /** With OpenLineage events and resource accounting. */
+    /**
+     * With each step's OpenLineage run events emitted through {@code openLineage} ({@link OpenLineageEmitter#disabled()}
+     * for none) and each attempt's Spark usage recorded to {@code usage} ({@link UsageSink#NONE} for none).
+     */
     public ScoringActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, OpenLineageEmitter openLineage, UsageSink usage) {
         this.runner = new SparkStepRunner(spark, openLineage, usage);
         this.lake = lake;

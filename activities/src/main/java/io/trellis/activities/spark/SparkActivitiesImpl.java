@@ -52,17 +52,12 @@ public final class SparkActivitiesImpl implements SparkActivities {
         this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    /** Emitting each step's OpenLineage run events through {@code openLineage}. */
-    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, OpenLineageEmitter openLineage) {
-        this(spark, lake, artifacts, scratch, openLineage, UsageSink.NONE);
-    }
 
-    /** With resource accounting: each attempt's Spark usage goes to {@code usage}. */
-    public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, UsageSink usage) {
-        this(spark, lake, artifacts, scratch, OpenLineageEmitter.disabled(), usage);
-    }
 
-    /** With OpenLineage events and resource accounting. */
+    /**
+     * With each step's OpenLineage run events emitted through {@code openLineage} ({@link OpenLineageEmitter#disabled()}
+     * for none) and each attempt's Spark usage recorded to {@code usage} ({@link UsageSink#NONE} for none).
+     */
     public SparkActivitiesImpl(SparkSession spark, Lake lake, ArtifactStore artifacts, Path scratch, OpenLineageEmitter openLineage, UsageSink usage) {
         this.runner = new SparkStepRunner(spark, openLineage, usage);
         this.lake = lake;

@@ -75,14 +75,6 @@ final class SparkStepRunner {
         this(spark, OpenLineageEmitter.disabled(), UsageSink.NONE);
     }
 
-    SparkStepRunner(SparkSession spark, OpenLineageEmitter openLineage) {
-        this(spark, openLineage, UsageSink.NONE);
-    }
-
-    SparkStepRunner(SparkSession spark, UsageSink usageSink) {
-        this(spark, OpenLineageEmitter.disabled(), usageSink);
-    }
-
     /** With OpenLineage events and accounting: each attempt's usage (whatever its outcome) goes to {@code usageSink}. */
     SparkStepRunner(SparkSession spark, OpenLineageEmitter openLineage, UsageSink usageSink) {
         this.spark = spark;

@@ -383,7 +383,7 @@ class SparkActivitiesIT {
 
     private static TestActivityEnvironment newEnvironment() {
         TestActivityEnvironment e = TestActivityEnvironment.newInstance();
-        e.registerActivitiesImplementations(new SparkActivitiesImpl(spark, lake, artifacts, scratch, openLineage));
+        e.registerActivitiesImplementations(new SparkActivitiesImpl(spark, lake, artifacts, scratch, openLineage, UsageSink.NONE));
         return e;
     }
 

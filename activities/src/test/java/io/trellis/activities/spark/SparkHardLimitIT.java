@@ -10,6 +10,7 @@ import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.testing.TestActivityEnvironment;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.lineage.OpenLineageEmitter;
 import io.trellis.metadata.MetadataStore;
 import io.trellis.metadata.PriceSheet;
 import io.trellis.metadata.ResourceUsageRecord;
@@ -62,7 +63,7 @@ class SparkHardLimitIT {
         lake = new Lake(TestingSpark.newLake().toString());
         env = TestActivityEnvironment.newInstance();
         env.registerActivitiesImplementations(new SparkActivitiesImpl(spark, lake, new LocalArtifactStore(TestingSpark.newLake("a")),
-                TestingSpark.newLake("s"), new PricedUsageSink(store.resourceUsage(), PRICES)));
+                TestingSpark.newLake("s"), OpenLineageEmitter.disabled(), new PricedUsageSink(store.resourceUsage(), PRICES)));
     }
 
     @AfterAll

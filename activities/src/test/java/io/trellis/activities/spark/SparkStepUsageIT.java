@@ -12,6 +12,7 @@ import io.temporal.workflow.Workflow;
 import io.temporal.workflow.WorkflowInterface;
 import io.temporal.workflow.WorkflowMethod;
 import io.trellis.activities.artifacts.LocalArtifactStore;
+import io.trellis.activities.lineage.OpenLineageEmitter;
 import io.trellis.metadata.MetadataStore;
 import io.trellis.metadata.PriceSheet;
 import io.trellis.metadata.ResourceUsageRecord;
@@ -105,7 +106,7 @@ class SparkStepUsageIT {
         worker.registerWorkflowImplementationTypes(SnapshotThriceImpl.class);
         worker.registerActivitiesImplementations(new SparkActivitiesImpl(spark, new Lake(TestingSpark.newLake().toString()),
                 new LocalArtifactStore(TestingSpark.newLake("trellis-artifacts")), TestingSpark.newLake("trellis-scratch"),
-                store.resourceUsage()::record));
+                OpenLineageEmitter.disabled(), store.resourceUsage()::record));
         env.start();
     }
 
