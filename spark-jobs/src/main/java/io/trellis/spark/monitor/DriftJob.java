@@ -27,9 +27,13 @@ import java.util.TreeSet;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoder;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.DecimalType;
 
 /**
  * The Spark side of monitoring. {@link #reference} bins a model version's training snapshot (one quantile job, one
@@ -47,6 +51,7 @@ public final class DriftJob {
     private static final String LABEL = "__monitor_label";
     private static final String SCORE = "__monitor_score";
     private static final String KIND = "__monitor_kind";
+    private static final String KEY = "__monitor_key";
     /** Stands for every value outside the reference categories once they are indexed (never a category itself). */
     private static final String UNSEEN = "\u0000unseen";
 
@@ -118,10 +123,40 @@ public final class DriftJob {
     public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
                                         ReferenceProfile reference, Predictions predictions,
                                         java.util.function.Supplier<String> fallbackModel) {
+        return current(spark, spec, source, window, reference, predictions, fallbackModel, Join.ONE_SHUFFLE);
+    }
+
+    /** How the stored scores get the window's labels (the choice exists for tests and {@code bench/drift}). */
+    public enum Join {
+        /**
+         * The default. No join when the window's bounds aggregate finds no labelled row in it; otherwise
+         * {@link LabelJoin}: both sides repartitioned by key once, a hash lookup per partition (for keys of a type whose
+         * Java equality is Spark's, the same type on both sides; else the SQL join).
+         */
+        ONE_SHUFFLE,
+        /**
+         * The straightforward plan it replaced: always the plain left join of the scores with the window's
+         * {@code groupBy(key).max(label)} (an aggregation exchange, a second exchange and two sorts for the sort-merge join).
+         */
+        SQL
+    }
+
+    /**
+     * {@link #current(SparkSession, ModelSpec, DatasetVersion, ScoringWindow, ReferenceProfile, Predictions,
+     * java.util.function.Supplier)} with the label join chosen: both give the same profile (tests compare them;
+     * {@code bench/drift} times both).
+     */
+    public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
+                                        ReferenceProfile reference, Predictions predictions,
+                                        java.util.function.Supplier<String> fallbackModel, Join join) {
         DeltaTables.requireExists(spark, source.tablePath());
         ScoringWindow.Selection selection;
         try {
-            selection = window.select(spark, source);
+            // Whether the window holds any label is found with its bounds, so a window without labels (the usual
+            // latest window) skips the label join.
+            boolean hasLabel = Arrays.asList(DeltaTables.read(spark, source).columns()).contains(spec.label());
+            selection = window.select(spark, source,
+                    hasLabel && join == Join.ONE_SHUFFLE ? col(spec.label()).cast("double").isNotNull() : null);
         } catch (TrellisException e) {
             if (e.code() != ErrorCode.EMPTY_TABLE) {
                 throw e;
@@ -143,11 +178,12 @@ public final class DriftJob {
             findings.add("the label column '" + spec.label() + "' is missing from " + source + ": no performance check");
         }
         StoredRun run = predictions == null ? null : latestRun(spark, predictions, findings);
-        Dataset<Row> stored = null;
+        Stored stored = null;
         String modelPath = null;
         String scoresFrom = null;
         if (run != null) {
-            stored = storedScores(spark, spec, predictions, run, selection.rows(), present, labelled, findings);
+            stored = storedScores(spark, spec, predictions, run, selection.rows(), present, labelled,
+                    !Boolean.FALSE.equals(selection.anyMarked()), findings, join);
             scoresFrom = "predictions table " + predictions.tablePath() + ": run " + run.runKey() + " of v" + predictions.modelVersion()
                     + " (scored at " + run.scoredAt() + " from " + run.sourceTable() + " @ Delta v" + run.sourceVersion() + ")";
             if (run.sourceVersion() < source.version() && run.sourceTable().equals(source.tablePath())) {
@@ -206,22 +242,54 @@ public final class DriftJob {
      * The stored scores of {@code run}, with each row's label from the window when the spec names a key column (one
      * label per key, so a repeated key cannot duplicate a score); without a key, a finding and no performance check.
      */
-    private static Dataset<Row> storedScores(SparkSession spark, ModelSpec spec, Predictions p, StoredRun run,
-                                             Dataset<Row> window, List<FeatureBins> bins, boolean labelled,
-                                             List<String> findings) {
+    private static Stored storedScores(SparkSession spark, ModelSpec spec, Predictions p, StoredRun run,
+                                       Dataset<Row> window, List<FeatureBins> bins, boolean labelled,
+                                       boolean mayHoldLabels, List<String> findings, Join join) {
         Dataset<Row> scores = DeltaTables.read(spark, new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath())))
                 .where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()).and(col(PredictionsTable.RUN_KEY).equalTo(run.runKey())));
         String key = spec.source().keyColumn();
-        if (labelled && key != null && Arrays.asList(scores.columns()).contains(key) && Arrays.asList(window.columns()).contains(key)) {
+        boolean hasKey = key != null && Arrays.asList(scores.columns()).contains(key) && Arrays.asList(window.columns()).contains(key);
+        if (labelled && hasKey && !mayHoldLabels) {
+            // No row of the window has a label yet: every score would join a null label, so no join runs.
+            return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
+        }
+        if (labelled && hasKey) {
+            DataType keyType = window.schema().apply(key).dataType();
+            if (join == Join.ONE_SHUFFLE && hashable(keyType) && keyType.equals(scores.schema().apply(key).dataType())) {
+                // Only labelled window rows can give a label (max ignores nulls); a null key never matches.
+                Dataset<Row> labels = window.select(col(key).as(KEY), col(spec.label()).cast("double").as(LABEL),
+                                lit(null).cast("double").as(SCORE), lit(WindowCounter.SOURCE_ROW).as(KIND))
+                        .where(col(KEY).isNotNull().and(col(LABEL).isNotNull()));
+                Dataset<Row> keyed = scores.select(col(key).as(KEY), lit(null).cast("double").as(LABEL),
+                        col(PredictionsTable.SCORE).cast("double").as(SCORE), lit(WindowCounter.PREDICTION_ROW).as(KIND));
+                return new Stored(null, labels.union(keyed).repartition(col(KEY)));
+            }
             Dataset<Row> labels = window.select(col(key), col(spec.label()).cast("double").as(LABEL)).groupBy(key)
                     .agg(max(col(LABEL)).as(LABEL));
-            return scores.select(col(key), col(PredictionsTable.SCORE)).join(labels, scores.col(key).equalTo(labels.col(key)), "left")
-                    .select(counterColumns(bins, col(LABEL), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW));
+            return new Stored(scores.select(col(key), col(PredictionsTable.SCORE)).join(labels, scores.col(key).equalTo(labels.col(key)), "left")
+                    .select(counterColumns(bins, col(LABEL), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
         }
         if (labelled) {
             findings.add("the spec names no key column to match stored predictions with the window's labels: no performance check");
         }
-        return scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW));
+        return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
+    }
+
+    /**
+     * The stored scores as the counting job reads them: either rows in the counter's layout ({@code plain}), or the
+     * window's labels and the scores keyed and repartitioned by key, for {@link LabelJoin} ({@code keyed}).
+     */
+    private record Stored(Dataset<Row> plain, Dataset<Row> keyed) {}
+
+    /**
+     * Key types whose Java values are equal exactly when Spark's join finds them equal (so not floating point, whose
+     * -0.0 and NaN Spark normalises, nor binary or nested types, nor collated strings).
+     */
+    static boolean hashable(DataType type) {
+        return type.equals(DataTypes.StringType) || type.equals(DataTypes.IntegerType) || type.equals(DataTypes.LongType)
+                || type.equals(DataTypes.ShortType) || type.equals(DataTypes.ByteType) || type.equals(DataTypes.BooleanType)
+                || type.equals(DataTypes.DateType) || type.equals(DataTypes.TimestampType)
+                || type.equals(DataTypes.TimestampNTZType) || type instanceof DecimalType;
     }
 
     private static String bounds(ScoringWindow.Selection s) {
@@ -268,7 +336,7 @@ public final class DriftJob {
 
     /** The one counting pass over {@code rows} (scored with the model at {@code modelPath} unless null). */
     private static Counts count(Dataset<Row> rows, ModelSpec spec, List<FeatureBins> bins, String modelPath) {
-        return count(sourceSide(rows, spec, bins, modelPath), null, bins);
+        return count(sourceSide(rows, spec, bins, modelPath), (Stored) null, bins);
     }
 
     /**
@@ -321,11 +389,15 @@ public final class DriftJob {
      * Counts the source side and, if given, the stored predictions in one Spark job: both sides are unioned and every
      * partition folds its rows into one buffer of counts, which the driver adds up.
      */
-    private static Counts count(Dataset<Row> source, Dataset<Row> predictions, List<FeatureBins> bins) {
-        Dataset<Row> all = predictions == null ? source : source.union(predictions);
+    private static Counts count(Dataset<Row> source, Stored predictions, List<FeatureBins> bins) {
+        Dataset<Row> all = predictions == null || predictions.plain() == null ? source : source.union(predictions.plain());
         WindowCounter counter = new WindowCounter(bins, SCORE_BINS);
-        List<WindowCounter.Counts> partitions = all.mapPartitions(counter, Encoders.javaSerialization(WindowCounter.Counts.class))
-                .collectAsList();
+        Encoder<WindowCounter.Counts> encoder = Encoders.javaSerialization(WindowCounter.Counts.class);
+        Dataset<WindowCounter.Counts> counted = all.mapPartitions(counter, encoder);
+        if (predictions != null && predictions.keyed() != null) {
+            counted = counted.union(predictions.keyed().mapPartitions(new LabelJoin(counter, bins.size()), encoder));
+        }
+        List<WindowCounter.Counts> partitions = counted.collectAsList();
         // No partitions at all (an empty relation): the same as partitions that counted nothing.
         WindowCounter.Counts sum = partitions.stream().reduce(WindowCounter.Counts::plus)
                 .orElseGet(() -> counter.call(java.util.Collections.emptyIterator()).next());

@@ -1,10 +1,12 @@
 package io.trellis.spark.scoring;
 
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.date_sub;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.make_dt_interval;
 import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.when;
 
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
@@ -47,6 +49,15 @@ public record ScoringWindow(String timeColumn, int days) {
      * it holds no value to measure back from.
      */
     public Selection select(SparkSession spark, DatasetVersion source) {
+        return select(spark, source, null);
+    }
+
+    /**
+     * {@link #select(SparkSession, DatasetVersion)}, also telling whether any row of the window satisfies
+     * {@code marked} (for example "has a label"), found in the same aggregate: {@link Selection#anyMarked()} is
+     * {@code null} when {@code marked} is null or the window is the whole table (no aggregate runs then).
+     */
+    public Selection select(SparkSession spark, DatasetVersion source, Column marked) {
         Dataset<Row> table = DeltaTables.read(spark, source);
         if (coversWholeTable()) {
             return new Selection(table, null, null);
@@ -69,7 +80,9 @@ public record ScoringWindow(String timeColumn, int days) {
                             + ", not a date or timestamp; name a DATE or TIMESTAMP column (or score the whole table)");
         }
         // As strings in the session time zone: what the report shows is exactly what the filter compares with.
-        Row bounds = table.agg(from.cast("string"), latest.cast("string")).head();
+        // The latest marked time falls in the window exactly when some marked row does.
+        Column anyMarked = marked == null ? lit(null).cast("boolean") : coalesce(max(when(marked, col(timeColumn))).geq(from), lit(false));
+        Row bounds = table.agg(from.cast("string"), latest.cast("string"), anyMarked).head();
         if (bounds.isNullAt(1)) {
             throw new TrellisException(ErrorCode.EMPTY_TABLE,
                     "the time column '" + timeColumn + "' of " + source + " has no values, so there is no recent window"
@@ -78,9 +91,16 @@ public record ScoringWindow(String timeColumn, int days) {
         String fromValue = bounds.getString(0);
         String toValue = bounds.getString(1);
         Dataset<Row> rows = table.where(col(timeColumn).geq(lit(fromValue).cast(type)));
-        return new Selection(rows, fromValue, toValue);
+        return new Selection(rows, fromValue, toValue, marked == null ? null : bounds.getBoolean(2));
     }
 
-    /** The selected rows (lazy) and the window's inclusive bounds as strings (both null for the whole table). */
-    public record Selection(Dataset<Row> rows, String from, String to) {}
+    /**
+     * The selected rows (lazy), the window's inclusive bounds as strings (both null for the whole table) and whether
+     * any of its rows is marked (null: not asked, or not known).
+     */
+    public record Selection(Dataset<Row> rows, String from, String to, Boolean anyMarked) {
+        public Selection(Dataset<Row> rows, String from, String to) {
+            this(rows, from, to, null);
+        }
+    }
 }

@@ -35,8 +35,9 @@ import org.apache.spark.sql.SparkSession;
  * over the latest window (binning every feature, reading the live version's stored scores from the predictions table
  * that batch scoring wrote, joining the window's labels on the key: one counting job), each against {@code count()}
  * of the same rows (for the current pass: the window and the predictions run), alternating and repeated; medians
- * reported. For comparison also the pass that re-scores the window with the live model (the fallback when nothing is
- * stored) and the pass without scores. Ends with {@code RESULT name=value} lines.
+ * reported. For comparison also the same pass with the plain SQL label join it used before (aggregate + sort-merge
+ * join), the pass that re-scores the window with the live model (the fallback when nothing is stored) and the pass
+ * without scores. Ends with {@code RESULT name=value} lines.
  */
 public final class DriftBenchmark {
     private final PrintStream out;
@@ -45,7 +46,8 @@ public final class DriftBenchmark {
         this.out = out;
     }
 
-    public record Options(long rows, int days, int repeat, String master) {}
+    /** {@code currentOnly}: time only the current pass (and its scan, the SQL-join and unscored variants), not the reference or re-scoring passes. */
+    public record Options(long rows, int days, int repeat, String master, boolean currentOnly) {}
 
     public void run(Options o) {
         Path home;
@@ -79,6 +81,7 @@ public final class DriftBenchmark {
             // Untimed warm-up of both paths (JIT, first Delta reads).
             ReferenceProfile reference = DriftJob.reference(spark, spec, snapshot, model);
             DriftJob.current(spark, spec, latest, window, reference, predictions, null);
+            DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL);
             long windowRows = window.select(spark, latest).rows().count();
             long predictionRows = scanPredictions(spark, predictionsVersion);
             long snapshotRows = DeltaTables.read(spark, snapshot).count();
@@ -89,25 +92,46 @@ public final class DriftBenchmark {
             List<Double> curScan = new ArrayList<>();
             List<Double> curUnscored = new ArrayList<>();
             List<Double> curRescored = new ArrayList<>();
+            List<Double> curSqlJoin = new ArrayList<>();
             DriftComparison comparison = null;
             for (int round = 1; round <= o.repeat(); round++) {
-                refScan.add(time(() -> DeltaTables.read(spark, snapshot).count()));
-                refPass.add(time(() -> DriftJob.reference(spark, spec, snapshot, model)));
+                if (!o.currentOnly()) {
+                    refScan.add(time(() -> DeltaTables.read(spark, snapshot).count()));
+                    refPass.add(time(() -> DriftJob.reference(spark, spec, snapshot, model)));
+                }
                 // The scan: count() of the same windows the pass reads, the source window and the predictions run.
                 curScan.add(time(() -> {
                     window.select(spark, latest).rows().count();
                     scanPredictions(spark, predictionsVersion);
                 }));
+                // The pass, and the same pass with the plain SQL label join it replaced (aggregate + sort-merge join), in
+                // alternating order so that neither always runs second.
                 WindowProfile[] current = new WindowProfile[1];
-                curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions, null)));
+                Runnable pass = () -> curPass.add(time(() ->
+                        current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.ONE_SHUFFLE)));
+                Runnable sqlJoin = () -> curSqlJoin.add(time(() ->
+                        DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL)));
+                if (round % 2 == 1) {
+                    pass.run();
+                    sqlJoin.run();
+                } else {
+                    sqlJoin.run();
+                    pass.run();
+                }
                 comparison = DriftComparison.of(reference, current[0], 0.1, 0.2);
-                // The old way: the live model re-scores the window (what runs when no predictions are stored).
-                curRescored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, model)));
+                if (!o.currentOnly()) {
+                    // The old way: the live model re-scores the window (what runs when no predictions are stored).
+                    curRescored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, model)));
+                }
                 // The same pass without scores: what binning and counting all 20 features costs on its own.
                 curUnscored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, null)));
-                out.printf(Locale.ROOT, "round %d: reference pass %.2f s vs scan %.2f s; current pass %.2f s (re-scoring %.2f s,"
-                        + " unscored %.2f s) vs scan %.2f s%n", round, refPass.get(round - 1), refScan.get(round - 1),
-                        curPass.get(round - 1), curRescored.get(round - 1), curUnscored.get(round - 1), curScan.get(round - 1));
+                int r = round - 1;
+                out.printf(Locale.ROOT, "round %d: %scurrent pass %.2f s (SQL label join %.2f s, %sunscored %.2f s) vs scan %.2f s"
+                        + " (ratio %.2f)%n", round,
+                        o.currentOnly() ? "" : String.format(Locale.ROOT, "reference pass %.2f s vs scan %.2f s; ", refPass.get(r), refScan.get(r)),
+                        curPass.get(r), curSqlJoin.get(r),
+                        o.currentOnly() ? "" : String.format(Locale.ROOT, "re-scoring %.2f s, ", curRescored.get(r)),
+                        curUnscored.get(r), curScan.get(r), curPass.get(r) / curScan.get(r));
             }
             long significant = comparison.features().stream().filter(f -> f.severity() == DriftComparison.Severity.SIGNIFICANT).count();
             double monitoring = median(curPass);
@@ -119,12 +143,18 @@ public final class DriftBenchmark {
             out.printf(Locale.ROOT, "RESULT prediction_rows=%d%n", predictionRows);
             out.printf(Locale.ROOT, "RESULT scores_from=%s%n", comparison.predictionPsi() == null ? "none" : "predictions table");
             out.printf(Locale.ROOT, "RESULT significant_features=%d%n", significant);
-            out.printf(Locale.ROOT, "RESULT reference_pass_seconds=%.3f%n", median(refPass));
-            out.printf(Locale.ROOT, "RESULT reference_scan_seconds=%.3f%n", median(refScan));
-            out.printf(Locale.ROOT, "RESULT reference_scan_ratio=%.2f%n", median(refPass) / median(refScan));
+            if (!o.currentOnly()) {
+                out.printf(Locale.ROOT, "RESULT reference_pass_seconds=%.3f%n", median(refPass));
+                out.printf(Locale.ROOT, "RESULT reference_scan_seconds=%.3f%n", median(refScan));
+                out.printf(Locale.ROOT, "RESULT reference_scan_ratio=%.2f%n", median(refPass) / median(refScan));
+            }
             out.printf(Locale.ROOT, "RESULT drift_pass_seconds=%.3f%n", monitoring);
-            out.printf(Locale.ROOT, "RESULT drift_pass_rescoring_seconds=%.3f%n", median(curRescored));
-            out.printf(Locale.ROOT, "RESULT rescoring_scan_ratio=%.2f%n", median(curRescored) / scan);
+            out.printf(Locale.ROOT, "RESULT drift_pass_sql_join_seconds=%.3f%n", median(curSqlJoin));
+            out.printf(Locale.ROOT, "RESULT sql_join_scan_ratio=%.2f%n", median(curSqlJoin) / scan);
+            if (!o.currentOnly()) {
+                out.printf(Locale.ROOT, "RESULT drift_pass_rescoring_seconds=%.3f%n", median(curRescored));
+                out.printf(Locale.ROOT, "RESULT rescoring_scan_ratio=%.2f%n", median(curRescored) / scan);
+            }
             out.printf(Locale.ROOT, "RESULT drift_pass_unscored_seconds=%.3f%n", median(curUnscored));
             out.printf(Locale.ROOT, "RESULT unscored_scan_ratio=%.2f%n", median(curUnscored) / scan);
             out.printf(Locale.ROOT, "RESULT scan_seconds=%.3f%n", scan);

@@ -24,9 +24,13 @@ final class BenchDriftCommand implements Callable<Integer> {
     @Option(names = "--master", description = "Spark master (default ${DEFAULT-VALUE}).")
     String master = "local[*]";
 
+    @Option(names = "--current-only", description = "Time only the current pass and its variants against the scan (skip the"
+            + " reference pass and the re-scoring pass, which dominate a round).")
+    boolean currentOnly;
+
     @Override
     public Integer call() {
-        new DriftBenchmark(System.out).run(new DriftBenchmark.Options(rows, days, repeat, master));
+        new DriftBenchmark(System.out).run(new DriftBenchmark.Options(rows, days, repeat, master, currentOnly));
         return TrellisCli.EXIT_OK;
     }
 }
