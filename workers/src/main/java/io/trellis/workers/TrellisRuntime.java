@@ -295,7 +295,12 @@ public final class TrellisRuntime implements AutoCloseable {
         if (workers != null) {
             return;
         }
-        WorkerFactory factory = WorkerFactory.newInstance(client(), WorkerFactoryOptions.newBuilder()
+        // On the embedded server client() starts the workers itself the first time: called first, it would register twice.
+        WorkflowClient workflowClient = client();
+        if (workers != null) {
+            return;
+        }
+        WorkerFactory factory = WorkerFactory.newInstance(workflowClient, WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
                 .setWorkflowCacheSize(config.workerTuning().workflowCacheSize())
                 .setMaxWorkflowThreadCount(config.workerTuning().workflowCacheSize())
