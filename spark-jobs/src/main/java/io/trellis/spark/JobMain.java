@@ -55,7 +55,12 @@ public final class JobMain {
             // Known before parsing, so that malformed arguments are still reported where the caller looks.
             reportPath = reportPathIn(argv);
             JobArguments args = JobArguments.parse(job, argv, names);
-            spark = SparkSessions.withDelta(SparkSession.builder().appName("trellis-" + job)).getOrCreate();
+            SparkSession.Builder builder = SparkSession.builder();
+            // spark-submit's --name (a Trellis worker names the run and step there) wins over the default name.
+            if (System.getProperty("spark.app.name") == null) {
+                builder.appName("trellis-" + job);
+            }
+            spark = SparkSessions.withDelta(builder).getOrCreate();
             Object result = body.run(spark, args);
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("job", job);

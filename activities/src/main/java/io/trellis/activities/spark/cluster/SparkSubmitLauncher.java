@@ -51,6 +51,7 @@ public final class SparkSubmitLauncher {
     /** The failure type of an application that ended without a report: retried by the activity's policy. */
     public static final String APPLICATION_FAILED = "SPARK_APPLICATION_FAILED";
     private static final long HEARTBEAT_MILLIS = 2000;
+    private static final long STATE_POLL_MILLIS = 100;
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int LOG_TAIL_LINES = 40;
     private static final Pattern STANDALONE_DRIVER = Pattern.compile("\\b(driver-\\d{14}-\\d{4,})\\b");
@@ -129,6 +130,8 @@ public final class SparkSubmitLauncher {
                 .setConf("spark.executor.memory", settings.executorMemory())
                 .setConf("spark.executor.cores", Integer.toString(settings.executorCores()))
                 .setConf(SparkLauncher.DRIVER_MEMORY, settings.driverMemory())
+                // As the worker's own session (SparkSessions): time columns and data windows are read in UTC in both modes.
+                .setConf("spark.sql.session.timeZone", "UTC")
                 .redirectError()
                 .redirectOutput(console.toFile());
         settings.executorInstances().ifPresent(n -> {
@@ -164,10 +167,13 @@ public final class SparkSubmitLauncher {
                 settings.deployMode().flag(), console);
         String uiBase = clientMode ? "http://" + settings.driverHost() + ":" + uiPort : null;
         try {
+            long lastBeat = System.nanoTime();
             while (!handle.getState().isFinal()) {
-                sleep(HEARTBEAT_MILLIS);
-                SparkStepProgress progress = progress(step, handle, uiBase, (System.nanoTime() - started) / 1_000_000);
-                sink.beat(progress);
+                sleep(STATE_POLL_MILLIS);
+                if (System.nanoTime() - lastBeat >= TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
+                    lastBeat = System.nanoTime();
+                    sink.beat(progress(step, handle, uiBase, (System.nanoTime() - started) / 1_000_000));
+                }
             }
         } catch (ActivityCompletionException cancelled) {
             log.info("{}: activity cancelled ({}); stopping application {}", step, cancelled.getClass().getSimpleName(), handle.getAppId());
