@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
+import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -29,6 +30,10 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class JobMain {
     public static final int EXIT_USER_ERROR = 2;
+    /** A {@code --spec} path ending in this holds the spec record as JSON rather than the owners' YAML. */
+    public static final String SPEC_JSON_SUFFIX = ".spec.json";
+    private static final ObjectMapper RECORDS = new ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final ObjectMapper JSON = new ObjectMapper()
             .enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -50,7 +55,12 @@ public final class JobMain {
             // Known before parsing, so that malformed arguments are still reported where the caller looks.
             reportPath = reportPathIn(argv);
             JobArguments args = JobArguments.parse(job, argv, names);
-            spark = SparkSessions.withDelta(SparkSession.builder().appName("trellis-" + job)).getOrCreate();
+            SparkSession.Builder builder = SparkSession.builder();
+            // spark-submit's --name (a Trellis worker names the run and step there) wins over the default name.
+            if (System.getProperty("spark.app.name") == null) {
+                builder.appName("trellis-" + job);
+            }
+            spark = SparkSessions.withDelta(builder).getOrCreate();
             Object result = body.run(spark, args);
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("job", job);
@@ -131,17 +141,49 @@ public final class JobMain {
         }
     }
 
-    /** Loads a model spec from a local path or any Hadoop file system URI. */
+    /**
+     * Loads a model spec from a local path or any Hadoop file system URI: the owners' YAML, or, for a path ending in
+     * {@value #SPEC_JSON_SUFFIX}, the already-validated spec as the JSON record Temporal carries (what a worker in
+     * cluster mode hands its jobs, so a job runs with exactly the spec the workflow holds).
+     */
     public static ModelSpec loadSpec(SparkSession spark, String path) {
+        String text = readText(spark, path, ErrorCode.INVALID_MODEL_SPEC, "model spec", "--spec");
+        if (path.endsWith(SPEC_JSON_SUFFIX)) {
+            try {
+                return RECORDS.readValue(text, ModelSpec.class);
+            } catch (IOException e) {
+                throw new TrellisException(ErrorCode.INVALID_MODEL_SPEC,
+                        "model spec " + path + " is not a spec record in JSON: " + e.getMessage(), e);
+            }
+        }
+        return ModelSpecLoader.parse(text, path);
+    }
+
+    /** The retrain's overrides (data window, hyperparameters) from the JSON file at {@code --overrides}, or null without one. */
+    public static RetrainOverrides loadOverrides(SparkSession spark, JobArguments args) {
+        if (!args.has("overrides")) {
+            return null;
+        }
+        String path = args.require("overrides");
+        try {
+            return RECORDS.readValue(readText(spark, path, ErrorCode.INVALID_REQUEST, "retrain overrides", "--overrides"),
+                    RetrainOverrides.class);
+        } catch (IOException e) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "retrain overrides " + path + " are not valid JSON: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private static String readText(SparkSession spark, String path, ErrorCode code, String what, String argument) {
         Path p = new Path(path);
         try {
             FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
             try (InputStream in = fs.open(p)) {
-                return ModelSpecLoader.parse(new String(in.readAllBytes(), StandardCharsets.UTF_8), path);
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             }
         } catch (IOException e) {
-            throw new TrellisException(ErrorCode.INVALID_MODEL_SPEC,
-                    "cannot read model spec " + path + ": " + e.getMessage() + ". Check the --spec path.", e);
+            throw new TrellisException(code, "cannot read " + what + " " + path + ": " + e.getMessage() + ". Check the "
+                    + argument + " path.", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package io.trellis.workers;
 
 import io.trellis.activities.artifacts.S3Settings;
+import io.trellis.activities.spark.cluster.SparkSubmitSettings;
 import io.trellis.workers.connect.DatabaseTls;
 import io.trellis.workers.connect.PayloadEncryption;
 import io.trellis.workers.connect.S3aLake;
@@ -53,7 +54,8 @@ public record TrellisConfig(
         int workerShutdownSeconds,
         WorkerTuning workerTuning,
         boolean costAccounting,
-        PriceSheet prices) {
+        PriceSheet prices,
+        Optional<SparkSubmitSettings> sparkSubmit) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -104,6 +106,17 @@ public record TrellisConfig(
         m.put("trellis.costs.price.memory.gb.hour", new String[] {"0.005", "Price per GiB-hour of execution memory held by tasks"});
         m.put("trellis.costs.price.storage.gb.month", new String[] {"0.023", "Price per GiB stored per month (charged once for a month of what a step wrote)"});
         m.put("trellis.costs.price.scan.gb", new String[] {"0.005", "Price per GiB read from storage"});
+        m.put("trellis.spark.mode", new String[] {"local", "local: the retrain's Spark steps run on the worker's own session (trellis.spark.master, e.g. local[*]); cluster: each is spark-submitted (the shaded spark-jobs jar) to trellis.spark.master, a spark://, k8s:// or yarn master"});
+        m.put("trellis.spark.home", new String[] {"(SPARK_HOME)", "Cluster mode: the Spark 4.2 installation whose bin/spark-submit submits the jobs"});
+        m.put("trellis.spark.jobs.jar", new String[] {"(none; required in cluster mode)", "Cluster mode: the shaded application jar, trellis-spark-jobs-<version>-spark-submit.jar"});
+        m.put("trellis.spark.deploy.mode", new String[] {"client", "Cluster mode: client (the driver is a child process of the worker; stages and tasks are read from its REST API) or cluster (the driver runs on the cluster)"});
+        m.put("trellis.spark.executor.memory", new String[] {"1g", "Cluster mode: memory of each executor"});
+        m.put("trellis.spark.executor.cores", new String[] {"1", "Cluster mode: cores of each executor"});
+        m.put("trellis.spark.executor.instances", new String[] {"(cluster default)", "Cluster mode: executors per job (on spark:// it caps the job's cores at instances x cores)"});
+        m.put("trellis.spark.driver.memory", new String[] {"1g", "Cluster mode: memory of each job's driver"});
+        m.put("trellis.spark.driver.host", new String[] {"(SPARK_LOCAL_IP, else this host's address)", "Cluster mode, client deploy mode: the address executors reach the driver at (a pod IP on Kubernetes)"});
+        m.put("trellis.spark.conf", new String[] {"(none)", "Cluster mode: extra spark-submit settings as spark.key=value pairs separated by commas (a Kubernetes image, a YARN queue…)"});
+        m.put("trellis.spark.work.dir", new String[] {"<home>/spark-submit", "Cluster mode: per-attempt folders for the specs handed to the jobs, their reports and logs and the trained models; in cluster deploy mode a path the drivers see too"});
         return m;
     }
 
@@ -181,7 +194,47 @@ public record TrellisConfig(
                         in.price("trellis.costs.price.core.hour", PriceSheet.DEFAULT.perCoreHour()),
                         in.price("trellis.costs.price.memory.gb.hour", PriceSheet.DEFAULT.perGbHour()),
                         in.price("trellis.costs.price.storage.gb.month", PriceSheet.DEFAULT.perGbMonth()),
-                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())));
+                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())),
+                sparkSubmit(in, home, lakeS3a));
+    }
+
+    /** The spark-submit settings in cluster mode; empty in local mode. */
+    private static Optional<SparkSubmitSettings> sparkSubmit(Lookup in, Path home, Optional<S3aLake> lakeS3a) {
+        String mode = in.get("trellis.spark.mode").orElse("local").toLowerCase(Locale.ROOT);
+        if (mode.equals("local")) {
+            return Optional.empty();
+        }
+        if (!mode.equals("cluster")) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.mode (TRELLIS_SPARK_MODE) must be local or cluster, got '"
+                    + mode + "'");
+        }
+        Path sparkHome = in.get("trellis.spark.home").or(() -> Optional.ofNullable(in.env().get("SPARK_HOME"))).map(Path::of)
+                .orElseThrow(() -> new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.mode=cluster needs trellis.spark.home"
+                        + " (TRELLIS_SPARK_HOME) or SPARK_HOME: the Spark installation whose bin/spark-submit submits the jobs"));
+        Path jar = in.get("trellis.spark.jobs.jar").map(Path::of)
+                .orElseThrow(() -> new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.mode=cluster needs trellis.spark.jobs.jar"
+                        + " (TRELLIS_SPARK_JOBS_JAR): the shaded trellis-spark-jobs-<version>-spark-submit.jar"));
+        Map<String, String> conf = new LinkedHashMap<>();
+        // The lake on s3a://: the jobs' drivers and executors get the same S3A settings as the worker's session.
+        lakeS3a.ifPresent(l -> l.hadoopOptions().forEach((k, v) -> conf.put("spark.hadoop." + k, v)));
+        conf.putAll(SparkSubmitSettings.parseConf(in.get("trellis.spark.conf").orElse(null)));
+        Optional<Integer> instances = in.get("trellis.spark.executor.instances").isPresent()
+                ? Optional.of(in.integer("trellis.spark.executor.instances", 1)) : Optional.empty();
+        String driverHost = in.get("trellis.spark.driver.host").or(() -> Optional.ofNullable(in.env().get("SPARK_LOCAL_IP")))
+                .orElseGet(TrellisConfig::localAddress);
+        return Optional.of(new SparkSubmitSettings(sparkHome.toAbsolutePath(), in.get("trellis.spark.master").orElse("local[*]"),
+                SparkSubmitSettings.DeployMode.parse(in.get("trellis.spark.deploy.mode").orElse("client")), jar.toAbsolutePath(),
+                in.get("trellis.spark.executor.memory").orElse("1g"), in.integer("trellis.spark.executor.cores", 1), instances,
+                in.get("trellis.spark.driver.memory").orElse("1g"), driverHost, conf,
+                in.get("trellis.spark.work.dir").map(Path::of).orElse(home.resolve("spark-submit")).toAbsolutePath()));
+    }
+
+    private static String localAddress() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            return "127.0.0.1";
+        }
     }
 
     /** Never prints the password. */
@@ -205,7 +258,10 @@ public record TrellisConfig(
                 + payloadEncryption.map(p -> ", payloadEncryption=" + p).orElse("")
                 + ", dbSslMode=" + dbTls.sslMode().orElse("(driver default)")
                 + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning
-                + ", costAccounting=" + costAccounting + ", prices=" + prices + "]";
+                + ", costAccounting=" + costAccounting + ", prices=" + prices
+                + sparkSubmit.map(s -> ", sparkMode=cluster, sparkSubmit=" + s.master() + " " + s.deployMode().flag() + " home=" + s.sparkHome()
+                        + " jar=" + s.jobsJar() + " executor=" + s.executorCores() + "c/" + s.executorMemory()
+                        + s.executorInstances().map(n -> " x" + n).orElse("")).orElse(", sparkMode=local") + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

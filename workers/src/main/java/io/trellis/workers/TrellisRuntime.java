@@ -19,6 +19,9 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.SparkSubmitLauncher;
+import io.trellis.activities.spark.cluster.SparkSubmitSettings;
 import io.trellis.activities.spark.PricedUsageSink;
 import io.trellis.activities.spark.UsageSink;
 import io.trellis.activities.budget.BudgetActivitiesImpl;
@@ -238,7 +241,9 @@ public final class TrellisRuntime implements AutoCloseable {
         if (spark == null) {
             // A session this process already had (a test's shared one) is reused and left running.
             boolean ours = SparkSession.getDefaultSession().isEmpty();
-            spark = SparkSessions.local("trellis", config.sparkMaster());
+            // In cluster mode trellis.spark.master is where the retrain's jobs are submitted; this session (scoring, drift)
+            // stays in-process.
+            spark = SparkSessions.local("trellis", config.sparkSubmit().isPresent() ? "local[*]" : config.sparkMaster());
             // The lake on s3a://: S3A's endpoint, addressing, region and the SDK's default credential chain.
             config.lakeS3a().ifPresent(lake -> lake.applyTo(spark));
             if (ours) {
@@ -271,12 +276,31 @@ public final class TrellisRuntime implements AutoCloseable {
         return config.costAccounting() ? new PricedUsageSink(metadata.resourceUsage(), config.prices()) : UsageSink.NONE;
     }
 
+    /**
+     * The retrain's Spark steps: on this process's session (local mode), or spark-submitted to a cluster (cluster mode,
+     * {@code trellis.spark.mode=cluster}); the same activity interface either way.
+     */
+    private SparkActivities retrainSparkActivities() {
+        if (config.sparkSubmit().isPresent()) {
+            SparkSubmitSettings submit = config.sparkSubmit().get().requireInstalled();
+            log.info("Spark steps of retrains are submitted to {} ({} deploy mode) from {}", submit.master(), submit.deployMode().flag(),
+                    submit.sparkHome());
+            return new ClusterSparkActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore());
+        }
+        return new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"), openLineage(), usageSink());
+    }
+
     /** Starts the orchestration and Spark workers in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
             return;
         }
-        WorkerFactory factory = WorkerFactory.newInstance(client(), WorkerFactoryOptions.newBuilder()
+        // On the embedded server client() starts the workers itself the first time: called first, it would register twice.
+        WorkflowClient workflowClient = client();
+        if (workers != null) {
+            return;
+        }
+        WorkerFactory factory = WorkerFactory.newInstance(workflowClient, WorkerFactoryOptions.newBuilder()
                 .setWorkerInterceptors(interceptors.toArray(WorkerInterceptor[]::new))
                 .setWorkflowCacheSize(config.workerTuning().workflowCacheSize())
                 .setMaxWorkflowThreadCount(config.workerTuning().workflowCacheSize())
@@ -284,8 +308,7 @@ public final class TrellisRuntime implements AutoCloseable {
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
                         new RegistryActivitiesImpl(registry(), config.codeVersion()),
                         new PromotionActivitiesImpl(registry(), artifactStore()),
-                        sparkActivities.apply(new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"),
-                                openLineage(), usageSink())),
+                        sparkActivities.apply(retrainSparkActivities()),
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
                         new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),

@@ -124,10 +124,10 @@ public final class FeatureJob {
      * {@code --spec <yaml> (--table <path> | --lake <root>) --source-version N --features <path> --run-key K [--report <path>]}
      */
     public static void main(String[] args) {
-        JobMain.run("features", args, Set.of("spec", "table", "lake", "source-version", "features", "run-key"), (spark, a) -> {
+        JobMain.run("features", args, Set.of("spec", "table", "lake", "source-version", "features", "run-key", "overrides"), (spark, a) -> {
             ModelSpec spec = JobMain.loadSpec(spark, a.require("spec"));
             DatasetVersion source = new DatasetVersion(JobMain.sourceTable(a, spec), a.requireLong("source-version"));
-            return run(spark, spec, source, a.require("features"), a.require("run-key"));
+            return run(spark, spec, source, a.require("features"), a.require("run-key"), JobMain.loadOverrides(spark, a));
         });
     }
 }

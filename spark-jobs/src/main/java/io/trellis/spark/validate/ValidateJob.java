@@ -215,9 +215,9 @@ public final class ValidateJob {
 
     /** {@code --spec <yaml> (--table <path> | --lake <root>) [--report <path>]}; exit 0 with passed=false when rules fail. */
     public static void main(String[] args) {
-        JobMain.run("validate", args, Set.of("spec", "table", "lake"), (spark, a) -> {
+        JobMain.run("validate", args, Set.of("spec", "table", "lake", "overrides"), (spark, a) -> {
             ModelSpec spec = JobMain.loadSpec(spark, a.require("spec"));
-            return run(spark, spec, JobMain.sourceTable(a, spec));
+            return run(spark, spec, JobMain.sourceTable(a, spec), JobMain.loadOverrides(spark, a));
         });
     }
 }

@@ -1,0 +1,327 @@
+package io.trellis.activities.spark.cluster;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
+import io.temporal.client.ActivityCompletionException;
+import io.temporal.failure.ApplicationFailure;
+import io.trellis.activities.ActivityErrors;
+import io.trellis.spec.ErrorCode;
+import io.trellis.spec.TrellisException;
+import io.trellis.workflows.activities.SparkStepProgress;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.spark.launcher.SparkAppHandle;
+import org.apache.spark.launcher.SparkLauncher;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs one Spark application of the shaded {@code spark-jobs} jar through {@code spark-submit} for the calling activity
+ * and waits for it: the application's state (from spark-submit, through Spark's launcher protocol) and, where the
+ * driver's REST API is reachable (client deploy mode), its jobs, stages and tasks go to Temporal as heartbeats every
+ * couple of seconds. When Temporal cancels the activity (the workflow was cancelled, or heartbeats stopped), the
+ * application is stopped and then killed (in standalone cluster deploy mode also {@code spark-submit --kill} of its
+ * driver), so nothing keeps writing after the activity gave up.
+ *
+ * <p>The job's JSON report ({@link io.trellis.spark.JobMain}) decides the outcome: {@code ok:true} returns its result;
+ * {@code ok:false} with an error code is that code's failure (non-retryable unless the code is retryable, as in local
+ * mode); an application that ended without a report (lost executor, killed driver, cluster trouble) is a retryable
+ * {@value #APPLICATION_FAILED} failure naming its state and the tail of its log.
+ */
+public final class SparkSubmitLauncher {
+    /** The failure type of an application that ended without a report: retried by the activity's policy. */
+    public static final String APPLICATION_FAILED = "SPARK_APPLICATION_FAILED";
+    private static final long HEARTBEAT_MILLIS = 2000;
+    private static final long STATE_POLL_MILLIS = 100;
+    private static final Duration STOP_GRACE = Duration.ofSeconds(5);
+    private static final int LOG_TAIL_LINES = 40;
+    private static final Pattern STANDALONE_DRIVER = Pattern.compile("\\b(driver-\\d{14}-\\d{4,})\\b");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(SparkSubmitLauncher.class);
+
+    private final SparkSubmitSettings settings;
+    private final Map<String, String> environment;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
+
+    public SparkSubmitLauncher(SparkSubmitSettings settings) {
+        this(settings, Map.of());
+    }
+
+    /** With extra environment variables for spark-submit (e.g. {@code SPARK_LOCAL_IP}, {@code HADOOP_CONF_DIR}). */
+    public SparkSubmitLauncher(SparkSubmitSettings settings, Map<String, String> environment) {
+        this.settings = settings;
+        this.environment = Map.copyOf(environment);
+    }
+
+    public SparkSubmitSettings settings() {
+        return settings;
+    }
+
+    /** A folder under the work dir that is this activity attempt's own (specs, models, report, log). */
+    public Path attemptDir() {
+        ActivityInfo info = Activity.getExecutionContext().getInfo();
+        String name = (info.getWorkflowId() + "_" + info.getRunId() + "_" + info.getActivityId() + "_attempt-" + info.getAttempt())
+                .replaceAll("[^A-Za-z0-9._-]", "_");
+        try {
+            return Files.createDirectories(settings.workDir().toAbsolutePath().resolve("attempts").resolve(name));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the Spark work folder under " + settings.workDir(), e);
+        }
+    }
+
+    /**
+     * Submits {@code mainClass} with {@code args} (plus {@code --report}), heartbeats while it runs and returns the report's
+     * {@code result}. Must run on an activity thread.
+     */
+    public JsonNode run(String step, Class<?> mainClass, List<String> args) {
+        ActivityExecutionContext ctx = Activity.getExecutionContext();
+        ActivityInfo info = ctx.getInfo();
+        return submit(step, "trellis " + step + " " + info.getWorkflowId() + " attempt " + info.getAttempt(), mainClass, args,
+                attemptDir(), ctx::heartbeat);
+    }
+
+    /** Where a running application's progress goes; throws (e.g. {@link ActivityCompletionException}) to stop it. */
+    @FunctionalInterface
+    public interface ProgressSink {
+        void beat(SparkStepProgress progress);
+    }
+
+    /**
+     * Submits {@code mainClass} with {@code args} (plus {@code --report} in {@code dir}) as application {@code appName},
+     * reports progress to {@code sink} every couple of seconds and returns the report's {@code result}. A sink that
+     * throws stops (then kills) the application and the exception propagates.
+     */
+    public JsonNode submit(String step, String appName, Class<?> mainClass, List<String> args, Path dir, ProgressSink sink) {
+        Path report = dir.resolve("report.json");
+        Path console = dir.resolve("spark-submit.log");
+        try {
+            Files.deleteIfExists(report);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        boolean clientMode = settings.deployMode() == SparkSubmitSettings.DeployMode.CLIENT;
+        int uiPort = clientMode ? freePort() : -1;
+        SparkLauncher launcher = new SparkLauncher(environment)
+                .setSparkHome(settings.sparkHome().toString())
+                .setMaster(settings.master())
+                .setDeployMode(settings.deployMode().flag())
+                .setAppResource(settings.jobsJar().toAbsolutePath().toString())
+                .setMainClass(mainClass.getName())
+                .setAppName(appName)
+                .setConf("spark.executor.memory", settings.executorMemory())
+                .setConf("spark.executor.cores", Integer.toString(settings.executorCores()))
+                .setConf(SparkLauncher.DRIVER_MEMORY, settings.driverMemory())
+                // As the worker's own session (SparkSessions): time columns and data windows are read in UTC in both modes.
+                .setConf("spark.sql.session.timeZone", "UTC")
+                .redirectError()
+                .redirectOutput(console.toFile());
+        settings.executorInstances().ifPresent(n -> {
+            launcher.setConf("spark.executor.instances", Integer.toString(n));
+            // Standalone has no instance count: it caps the application's cores instead.
+            if (settings.master().startsWith("spark://")) {
+                launcher.setConf("spark.cores.max", Integer.toString(n * settings.executorCores()));
+            }
+        });
+        if (clientMode) {
+            launcher.setConf("spark.driver.host", settings.driverHost())
+                    .setConf("spark.ui.enabled", "true")
+                    .setConf("spark.ui.port", Integer.toString(uiPort))
+                    .setConf("spark.ui.showConsoleProgress", "false");
+        } else if (settings.master().startsWith("spark://")) {
+            launcher.setConf("spark.standalone.submit.waitAppCompletion", "true");
+        }
+        settings.conf().forEach(launcher::setConf);
+        List<String> jobArgs = new ArrayList<>(args);
+        jobArgs.add("--report");
+        jobArgs.add(report.toString());
+        launcher.addAppArgs(jobArgs.toArray(String[]::new));
+
+        long started = System.nanoTime();
+        SparkAppHandle handle;
+        try {
+            handle = launcher.startApplication();
+        } catch (IOException e) {
+            throw ApplicationFailure.newFailureWithCause("cannot start spark-submit from " + settings.sparkHome() + ": " + e.getMessage(),
+                    APPLICATION_FAILED, e);
+        }
+        log.info("{}: spark-submit {} to {} ({} deploy mode), log {}", step, mainClass.getSimpleName(), settings.master(),
+                settings.deployMode().flag(), console);
+        String uiBase = clientMode ? "http://" + settings.driverHost() + ":" + uiPort : null;
+        try {
+            long lastBeat = System.nanoTime();
+            while (!handle.getState().isFinal()) {
+                sleep(STATE_POLL_MILLIS);
+                if (System.nanoTime() - lastBeat >= TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
+                    lastBeat = System.nanoTime();
+                    sink.beat(progress(step, handle, uiBase, (System.nanoTime() - started) / 1_000_000));
+                }
+            }
+        } catch (ActivityCompletionException cancelled) {
+            log.info("{}: activity cancelled ({}); stopping application {}", step, cancelled.getClass().getSimpleName(), handle.getAppId());
+            stop(handle, console);
+            throw cancelled;
+        } catch (InterruptedException interrupted) {
+            stop(handle, console);
+            Thread.currentThread().interrupt();
+            throw ActivityErrors.translate(interrupted);
+        } catch (RuntimeException other) {
+            stop(handle, console);
+            throw other;
+        }
+        log.info("{}: application {} ended {} after {} s", step, handle.getAppId(), handle.getState(),
+                String.format(Locale.ROOT, "%.1f", (System.nanoTime() - started) / 1e9));
+        return outcome(step, handle.getState(), report, console);
+    }
+
+    private JsonNode outcome(String step, SparkAppHandle.State state, Path report, Path console) {
+        JsonNode json = null;
+        if (Files.isRegularFile(report)) {
+            try {
+                json = JSON.readTree(report.toFile());
+            } catch (IOException e) {
+                log.warn("{}: unreadable report {}: {}", step, report, e.toString());
+            }
+        }
+        if (json != null && json.path("ok").asBoolean(false)) {
+            return json.path("result");
+        }
+        if (json != null && json.hasNonNull("errorCode")) {
+            ErrorCode code;
+            try {
+                code = ErrorCode.valueOf(json.get("errorCode").asText());
+            } catch (IllegalArgumentException unknown) {
+                code = ErrorCode.TRANSIENT;
+            }
+            throw ActivityErrors.translate(new TrellisException(code, json.path("message").asText()));
+        }
+        String why = json != null ? "its report says: " + json.path("message").asText() : "it wrote no report";
+        throw ApplicationFailure.newFailure(step + ": the Spark application ended " + state + " and " + why
+                + ". Last lines of " + console + ":\n" + tail(console), APPLICATION_FAILED);
+    }
+
+    /** Asks the application to stop, then kills it; in standalone cluster deploy mode the driver is killed through the master. */
+    private void stop(SparkAppHandle handle, Path console) {
+        try {
+            if (!handle.getState().isFinal()) {
+                try {
+                    handle.stop();
+                } catch (RuntimeException notConnected) {
+                    // The launcher connection is not up yet (or is gone): kill below.
+                }
+                long deadline = System.nanoTime() + STOP_GRACE.toNanos();
+                while (!handle.getState().isFinal() && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+            }
+            if (settings.deployMode() == SparkSubmitSettings.DeployMode.CLUSTER && settings.master().startsWith("spark://")) {
+                killStandaloneDriver(console);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            handle.kill();
+        }
+    }
+
+    private void killStandaloneDriver(Path console) throws InterruptedException {
+        Matcher m = STANDALONE_DRIVER.matcher(tail(console));
+        String driver = null;
+        while (m.find()) {
+            driver = m.group(1);
+        }
+        if (driver == null) {
+            log.warn("no standalone driver id in {}; nothing to kill through the master", console);
+            return;
+        }
+        try {
+            Process kill = new ProcessBuilder(settings.sparkHome().resolve("bin").resolve("spark-submit").toString(),
+                    "--master", settings.master(), "--kill", driver).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!kill.waitFor(60, TimeUnit.SECONDS)) {
+                kill.destroyForcibly();
+            }
+        } catch (IOException e) {
+            log.warn("spark-submit --kill {} failed: {}", driver, e.toString());
+        }
+    }
+
+    /** The state from spark-submit, plus jobs/stages/tasks from the driver's REST API when it answers. */
+    SparkStepProgress progress(String step, SparkAppHandle handle, String uiBase, long elapsedMillis) {
+        String label = step + " [" + (handle.getAppId() == null ? "" : handle.getAppId() + " ") + handle.getState() + "]";
+        if (uiBase == null || handle.getAppId() == null) {
+            return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+        }
+        try {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uiBase + "/api/v1/applications/"
+                    + handle.getAppId() + "/jobs")).timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+            }
+            int jobsDone = 0;
+            int jobsRunning = 0;
+            int stagesDone = 0;
+            int stagesTotal = 0;
+            long tasksDone = 0;
+            long tasksTotal = 0;
+            for (JsonNode job : JSON.readTree(response.body())) {
+                String status = job.path("status").asText();
+                if ("SUCCEEDED".equals(status)) {
+                    jobsDone++;
+                } else if ("RUNNING".equals(status)) {
+                    jobsRunning++;
+                }
+                stagesDone += job.path("numCompletedStages").asInt();
+                stagesTotal += job.path("stageIds").size() - job.path("numSkippedStages").asInt();
+                tasksDone += job.path("numCompletedTasks").asLong();
+                tasksTotal += job.path("numTasks").asLong() - job.path("numSkippedTasks").asLong();
+            }
+            return new SparkStepProgress(label, jobsDone, jobsRunning, stagesDone, stagesTotal, tasksDone, tasksTotal, elapsedMillis);
+        } catch (IOException e) {
+            // The driver's UI is not up yet, or already gone: the state alone.
+            return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+        }
+    }
+
+    private static void sleep(long millis) throws InterruptedException {
+        Thread.sleep(millis);
+    }
+
+    private static int freePort() {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        } catch (IOException e) {
+            throw new UncheckedIOException("no free port for the driver's UI", e);
+        }
+    }
+
+    static String tail(Path file) {
+        try {
+            List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - LOG_TAIL_LINES), lines.size()));
+        } catch (IOException | UncheckedIOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+}

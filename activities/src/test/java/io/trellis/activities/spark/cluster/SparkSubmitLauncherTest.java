@@ -1,0 +1,140 @@
+package io.trellis.activities.spark.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.temporal.client.ActivityCanceledException;
+import io.temporal.failure.ApplicationFailure;
+import io.trellis.spec.ErrorCode;
+import io.trellis.spec.TrellisException;
+import io.trellis.workflows.activities.SparkStepProgress;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The launcher's contract with spark-submit, against a stand-in {@code bin/spark-submit} (a shell script that writes
+ * the report a job would, or exits without one, or hangs) started through the real {@code SparkLauncher}: how a report
+ * becomes a result or a typed failure, and that a sink refusing a heartbeat (a cancelled activity) kills the process.
+ * A real cluster is in {@code SparkClusterRetrainIT} (workers).
+ */
+class SparkSubmitLauncherTest {
+    private static final String FAKE_SUBMIT = """
+            #!/usr/bin/env bash
+            report=""; prev=""
+            for a in "$@"; do if [ "$prev" = "--report" ]; then report="$a"; fi; prev="$a"; done
+            echo "fake spark-submit $*"
+            echo $$ > "$(dirname "$report")/pid"
+            case "$FAKE_MODE" in
+              ok) echo '{"job":"t","ok":true,"result":{"rows":42}}' > "$report"; exit 0;;
+              user) echo '{"job":"t","ok":false,"errorCode":"MISSING_TABLE","message":"table raw/t does not exist"}' > "$report"; exit 2;;
+              transient) echo '{"job":"t","ok":false,"errorCode":"TRANSIENT","message":"connection reset"}' > "$report"; exit 2;;
+              crash) echo "ExecutorLostFailure: executor 1 exited"; exit 1;;
+              hang) exec sleep 600;;
+            esac
+            """;
+
+    @TempDir
+    Path tmp;
+    private Path sparkHome;
+    private Path jar;
+
+    @BeforeEach
+    void fakeSparkHome() throws IOException {
+        sparkHome = Files.createDirectories(tmp.resolve("spark/bin")).getParent();
+        Path submit = Files.writeString(sparkHome.resolve("bin/spark-submit"), FAKE_SUBMIT, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        jar = Files.writeString(tmp.resolve("jobs.jar"), "not read by the stand-in");
+    }
+
+    private SparkSubmitLauncher launcher(String mode) {
+        return new SparkSubmitLauncher(new SparkSubmitSettings(sparkHome, "spark://127.0.0.1:7077", SparkSubmitSettings.DeployMode.CLIENT,
+                jar, "512m", 1, Optional.of(2), "512m", "127.0.0.1", Map.of(), tmp.resolve("work")).requireInstalled(),
+                Map.of("FAKE_MODE", mode));
+    }
+
+    private JsonNode submit(String mode, SparkSubmitLauncher.ProgressSink sink) throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("attempt-" + mode));
+        return launcher(mode).submit("step", "trellis step test", SparkSubmitLauncherTest.class, List.of("--spec", "s.spec.json"), dir, sink);
+    }
+
+    @Test
+    void anOkReportIsTheResultAndTheSubmissionCarriesTheSettings() throws IOException {
+        JsonNode result = submit("ok", p -> { });
+
+        assertThat(result.path("rows").asLong()).isEqualTo(42);
+        String log = Files.readString(tmp.resolve("attempt-ok/spark-submit.log"));
+        assertThat(log).contains("--master spark://127.0.0.1:7077", "--deploy-mode client", "--class " + SparkSubmitLauncherTest.class.getName(),
+                "spark.executor.memory=512m", "spark.executor.cores=1", "spark.executor.instances=2", "spark.cores.max=2",
+                "spark.driver.host=127.0.0.1", "--spec s.spec.json --report " + tmp.resolve("attempt-ok/report.json"));
+    }
+
+    @Test
+    void aReportedUserErrorIsNonRetryableWithItsErrorCode() {
+        assertThatThrownBy(() -> submit("user", p -> { }))
+                .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+                    assertThat(f.getType()).isEqualTo(ErrorCode.MISSING_TABLE.name());
+                    assertThat(f.isNonRetryable()).isTrue();
+                    assertThat(f.getOriginalMessage()).isEqualTo("table raw/t does not exist");
+                });
+    }
+
+    @Test
+    void aReportedTransientErrorIsRetryable() {
+        assertThatThrownBy(() -> submit("transient", p -> { }))
+                .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+                    assertThat(f.getType()).isEqualTo(ErrorCode.TRANSIENT.name());
+                    assertThat(f.isNonRetryable()).isFalse();
+                });
+    }
+
+    @Test
+    void anApplicationThatEndsWithoutAReportIsARetryableApplicationFailureWithItsLog() {
+        assertThatThrownBy(() -> submit("crash", p -> { }))
+                .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+                    assertThat(f.getType()).isEqualTo(SparkSubmitLauncher.APPLICATION_FAILED);
+                    assertThat(f.isNonRetryable()).isFalse();
+                    assertThat(f.getOriginalMessage()).contains("wrote no report", "ExecutorLostFailure: executor 1 exited");
+                });
+    }
+
+    @Test
+    void aRefusedHeartbeatKillsTheApplication() throws Exception {
+        List<SparkStepProgress> beats = new CopyOnWriteArrayList<>();
+        assertThatThrownBy(() -> submit("hang", p -> {
+            beats.add(p);
+            throw new ActivityCanceledException();
+        })).isInstanceOf(ActivityCanceledException.class);
+
+        assertThat(beats).singleElement().satisfies(p -> assertThat(p.step()).startsWith("step ["));
+        long pid = Long.parseLong(Files.readString(tmp.resolve("attempt-hang/pid")).trim());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the spark-submit process").isFalse();
+    }
+
+    @Test
+    void settingsRefuseALocalMasterAndAMissingSparkSubmit() {
+        assertThatThrownBy(() -> new SparkSubmitSettings(sparkHome, "local[*]", SparkSubmitSettings.DeployMode.CLIENT, jar, "1g", 1,
+                Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp))
+                .isInstanceOf(TrellisException.class).hasMessageContaining("spark://host:port, k8s://https://host:port or yarn");
+        assertThatThrownBy(() -> new SparkSubmitSettings(tmp.resolve("nowhere"), "yarn", SparkSubmitSettings.DeployMode.CLUSTER, jar, "1g", 1,
+                Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp).requireInstalled())
+                .isInstanceOf(TrellisException.class).hasMessageContaining("has no bin/spark-submit");
+        assertThat(SparkSubmitSettings.parseConf("spark.yarn.queue=ml, spark.kubernetes.container.image=repo/spark:4.2.0"))
+                .containsExactly(Map.entry("spark.yarn.queue", "ml"), Map.entry("spark.kubernetes.container.image", "repo/spark:4.2.0"));
+        assertThatThrownBy(() -> SparkSubmitSettings.parseConf("queue=ml")).hasMessageContaining("'queue=ml' is not one");
+    }
+}

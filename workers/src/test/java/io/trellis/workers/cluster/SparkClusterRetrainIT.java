@@ -1,0 +1,270 @@
+package io.trellis.workers.cluster;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.CanceledFailure;
+import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
+import io.trellis.spark.DeltaTables;
+import io.trellis.spark.sample.SampleDataOptions;
+import io.trellis.spec.ModelSpecLoader;
+import io.trellis.spec.SampleModels;
+import io.trellis.workers.LocalRetrain;
+import io.trellis.workers.RetrainLauncher;
+import io.trellis.workers.RetrainRunner;
+import io.trellis.workers.TestingTrellisConfig;
+import io.trellis.workers.TrellisConfig;
+import io.trellis.workers.TrellisRuntime;
+import io.temporal.activity.Activity;
+import io.trellis.workflows.activities.EvaluateRequest;
+import io.trellis.workflows.activities.EvaluationResult;
+import io.trellis.workflows.activities.FeatureRequest;
+import io.trellis.workflows.activities.FeatureResult;
+import io.trellis.workflows.activities.SnapshotRequest;
+import io.trellis.workflows.activities.SnapshotResult;
+import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.activities.TrainRequest;
+import io.trellis.workflows.activities.TrainResult;
+import io.trellis.workflows.retrain.RetrainRequest;
+import io.trellis.workflows.retrain.RetrainResult;
+import io.trellis.workflows.retrain.RunStatus;
+import io.trellis.spark.testing.TestingSpark;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Cluster mode end to end: a real Spark standalone cluster (Master and Worker in their own JVMs on 127.0.0.1, from the
+ * Maven jars) and a worker configured only by settings ({@code trellis.spark.mode=cluster}, the {@code spark://} master,
+ * the Spark home, the shaded jobs jar). Real retrains go through the Temporal workflow (the embedded test server) and
+ * PostgreSQL, and every Spark step of them is a spark-submitted application on the cluster. Then a retrain is cancelled
+ * while its feature job runs on the cluster: the application is killed (no application left running, no executor
+ * process left), and the feature table holds no commit of the cancelled run.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class SparkClusterRetrainIT {
+    private static final String MODEL = SampleModels.CUSTOMER_CHURN;
+    private static final List<String> STEPS = List.of("snapshot + validate", "build features", "train", "evaluate");
+    private static final Duration CLUSTER_TIMEOUT = Duration.ofMinutes(3);
+
+    @TempDir
+    static Path tmp;
+    private TestingSparkCluster cluster;
+    private TrellisRuntime runtime;
+    private final List<SparkActivities> registered = new ArrayList<>();
+    private volatile String holdFeaturesOf;
+
+    @BeforeAll
+    void startClusterAndStack() throws Exception {
+        cluster = TestingSparkCluster.start(tmp, 2, "2g");
+        Map<String, String> env = new HashMap<>(TestingTrellisConfig.settings(SparkClusterRetrainIT.class));
+        env.put("TRELLIS_SPARK_MODE", "cluster");
+        env.put("TRELLIS_SPARK_MASTER", cluster.masterUrl());
+        env.put("TRELLIS_SPARK_HOME", cluster.sparkHome().toString());
+        env.put("TRELLIS_SPARK_JOBS_JAR", TestingSparkCluster.jobsJar().toString());
+        env.put("TRELLIS_SPARK_EXECUTOR_MEMORY", "768m");
+        env.put("TRELLIS_SPARK_EXECUTOR_CORES", "1");
+        env.put("TRELLIS_SPARK_EXECUTOR_INSTANCES", "1");
+        env.put("TRELLIS_SPARK_DRIVER_HOST", "127.0.0.1");
+        env.put("TRELLIS_SPARK_CONF", "spark.sql.shuffle.partitions=4,spark.databricks.delta.snapshotPartitions=2,spark.log.level=WARN");
+        TrellisConfig config = TrellisConfig.load(Optional.empty(), env);
+        runtime = TrellisRuntime.open(config, spark -> {
+            registered.add(spark);
+            return new HoldingFeatures(spark);
+        });
+        new LocalRetrain(runtime, quiet()).generateSampleData(new SampleDataOptions(
+                runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE), 2_000, 2, 5, SampleDataOptions.NO_DRIFT, 1.0), "loader");
+        String yaml = SampleModels.customerChurnYaml();
+        var spec = ModelSpecLoader.parse(yaml);
+        runtime.registry().applyModelSpec(spec.name(), yaml, ModelSpecLoader.sha256(yaml), spec.environments(), "alice");
+        runtime.startWorkers();
+    }
+
+    @AfterAll
+    void stopAll() {
+        try {
+            if (runtime != null) {
+                runtime.close();
+            }
+        } finally {
+            if (cluster != null) {
+                cluster.close();
+            }
+        }
+    }
+
+    @Test
+    @Order(1)
+    void aRetrainRunsEachOfItsSparkStepsAsAnApplicationOnTheStandaloneCluster() {
+        assertThat(registered).singleElement().isInstanceOf(ClusterSparkActivitiesImpl.class);
+        String features = SparkActivitiesImpl.featureTable(runtime.lake(), MODEL);
+
+        RetrainRunner.Outcome outcome = new RetrainRunner(runtime, quiet()).run(new RetrainRequest(MODEL, "alice", "on the cluster"));
+
+        assertThat(outcome.status()).as("%s %s", outcome.failureType(), outcome.message()).isEqualTo(RunStatus.SUCCEEDED);
+        RetrainResult result = outcome.result();
+        assertThat(result.source().rowCount()).isEqualTo(2_000);
+        assertThat(result.version()).isEqualTo(1);
+        assertThat(DeltaTables.latestVersion(TestingSpark.session(), features)).isZero();
+        assertThat(DeltaTables.userMetadata(TestingSpark.session(), features)).containsExactly(outcome.runKey());
+        assertThat(runtime.registry().version(MODEL, 1)).isPresent();
+
+        // The Master ran one application per step of this run, each to the end, on this cluster's worker.
+        JsonNode master = cluster.masterState();
+        assertThat(master.path("activeapps")).isEmpty();
+        List<String> apps = new ArrayList<>();
+        for (JsonNode app : master.path("completedapps")) {
+            if (app.path("name").asText().contains(outcome.runKey())) {
+                apps.add(app.path("name").asText().replace(" " + outcome.runKey() + " attempt 1", "") + "=" + app.path("state").asText());
+            }
+        }
+        assertThat(apps).containsExactlyInAnyOrderElementsOf(STEPS.stream().map(s -> "trellis " + s + "=FINISHED").toList());
+        assertThat(cluster.liveExecutorProcesses()).as("executors of finished applications").isZero();
+    }
+
+    @Test
+    @Order(2)
+    void cancellingTheRetrainKillsItsRunningApplicationAndCommitsNothing() throws Exception {
+        String features = SparkActivitiesImpl.featureTable(runtime.lake(), MODEL);
+        List<String> before = DeltaTables.userMetadata(TestingSpark.session(), features);
+        long versionBefore = DeltaTables.latestVersion(TestingSpark.session(), features);
+
+        RetrainLauncher launcher = new RetrainLauncher(runtime.client(), Clock.systemUTC());
+        String runKey = launcher.newRunKey(MODEL);
+        holdFeaturesOf = runKey;
+        WorkflowStub stub = launcher.start(new RetrainRequest(MODEL, "alice", "cancelled on the cluster"), runKey);
+        String featureApp = "trellis build features " + runKey;
+        await("the feature application of " + runKey + " registered on the cluster", () -> {
+            for (JsonNode app : cluster.masterState().path("activeapps")) {
+                if (app.path("name").asText().startsWith(featureApp)) {
+                    return true;
+                }
+            }
+            return false;
+        });
+
+        stub.cancel();
+
+        assertThatThrownBy(() -> stub.getResult(RetrainResult.class))
+                .isInstanceOf(WorkflowFailedException.class).hasCauseInstanceOf(CanceledFailure.class);
+        await("no application of the cancelled run left on the cluster", () -> cluster.masterState().path("activeapps").isEmpty());
+        String state = null;
+        for (JsonNode app : cluster.masterState().path("completedapps")) {
+            if (app.path("name").asText().startsWith(featureApp)) {
+                state = app.path("state").asText();
+            }
+        }
+        assertThat(state).as("the feature application, ended by the cancellation").isIn("KILLED", "FINISHED");
+        assertThat(attemptsOf(runKey)).as("attempt folders of the cancelled run: validation reported, the killed feature job did not")
+                .containsExactlyInAnyOrder(true, false);
+        cluster.stopBlocker();
+        await("the worker's executor processes gone", () -> cluster.liveExecutorProcesses() == 0);
+        // Nothing half-written: the cancelled run made no Delta commit, the table reads as before.
+        assertThat(DeltaTables.latestVersion(TestingSpark.session(), features)).isEqualTo(versionBefore);
+        assertThat(DeltaTables.userMetadata(TestingSpark.session(), features)).containsExactlyElementsOf(before).doesNotContain(runKey);
+    }
+
+    /**
+     * Passes every step through; before the feature step of {@link #holdFeaturesOf} it takes all the cluster's cores, so
+     * that step's application starts but its jobs cannot finish: the cancellation then surely lands mid-job (the SDK
+     * delivers it on a heartbeat, up to 24 s later, which a tiny job on a free cluster could outrun).
+     */
+    private final class HoldingFeatures implements SparkActivities {
+        private final SparkActivities delegate;
+
+        HoldingFeatures(SparkActivities delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
+            return delegate.snapshotAndValidate(request);
+        }
+
+        @Override
+        public FeatureResult buildFeatures(FeatureRequest request) {
+            if (request.runKey().equals(holdFeaturesOf)) {
+                ExecutorService starter = Executors.newSingleThreadExecutor();
+                try {
+                    Future<?> blocker = starter.submit(() -> {
+                        cluster.startBlocker(2);
+                        return null;
+                    });
+                    while (!blocker.isDone()) {
+                        Activity.getExecutionContext().heartbeat(null);
+                        Thread.sleep(1000);
+                    }
+                    blocker.get();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException(e);
+                } catch (ExecutionException e) {
+                    throw new IllegalStateException(e.getCause());
+                } finally {
+                    starter.shutdownNow();
+                }
+            }
+            return delegate.buildFeatures(request);
+        }
+
+        @Override
+        public TrainResult train(TrainRequest request) {
+            return delegate.train(request);
+        }
+
+        @Override
+        public EvaluationResult evaluate(EvaluateRequest request) {
+            return delegate.evaluate(request);
+        }
+    }
+
+    /** For each Spark step attempt of {@code runKey} in the work dir: whether its job wrote a report. */
+    private List<Boolean> attemptsOf(String runKey) throws java.io.IOException {
+        Path attempts = runtime.config().sparkSubmit().orElseThrow().workDir().resolve("attempts");
+        String prefix = runKey.replaceAll("[^A-Za-z0-9._-]", "_") + "_";
+        try (var dirs = java.nio.file.Files.list(attempts)) {
+            return dirs.filter(d -> d.getFileName().toString().startsWith(prefix))
+                    .map(d -> java.nio.file.Files.exists(d.resolve("report.json"))).toList();
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + CLUSTER_TIMEOUT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out after " + CLUSTER_TIMEOUT + " waiting for " + what);
+            }
+            Thread.sleep(250);
+        }
+    }
+
+    private static PrintStream quiet() {
+        return new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+    }
+}
