@@ -53,7 +53,9 @@ public record TrellisConfig(
         int workerShutdownSeconds,
         WorkerTuning workerTuning,
         boolean costAccounting,
-        PriceSheet prices) {
+        PriceSheet prices,
+        int retentionComplianceDays,
+        int retentionVacuumMarginSeconds) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -104,6 +106,8 @@ public record TrellisConfig(
         m.put("trellis.costs.price.memory.gb.hour", new String[] {"0.005", "Price per GiB-hour of execution memory held by tasks"});
         m.put("trellis.costs.price.storage.gb.month", new String[] {"0.023", "Price per GiB stored per month (charged once for a month of what a step wrote)"});
         m.put("trellis.costs.price.scan.gb", new String[] {"0.005", "Price per GiB read from storage"});
+        m.put("trellis.retention.compliance.days", new String[] {"365", "Retention never purges a model version or dataset version younger than this many days (the compliance period)"});
+        m.put("trellis.retention.vacuum.margin.seconds", new String[] {"600", "Safety margin of a retention VACUUM's horizon: tombstones this much younger than the first removal of a pinned version's files stay too"});
         return m;
     }
 
@@ -181,7 +185,9 @@ public record TrellisConfig(
                         in.price("trellis.costs.price.core.hour", PriceSheet.DEFAULT.perCoreHour()),
                         in.price("trellis.costs.price.memory.gb.hour", PriceSheet.DEFAULT.perGbHour()),
                         in.price("trellis.costs.price.storage.gb.month", PriceSheet.DEFAULT.perGbMonth()),
-                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())));
+                        in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())),
+                in.nonNegative("trellis.retention.compliance.days", 365),
+                in.nonNegative("trellis.retention.vacuum.margin.seconds", 600));
     }
 
     /** Never prints the password. */
@@ -205,7 +211,8 @@ public record TrellisConfig(
                 + payloadEncryption.map(p -> ", payloadEncryption=" + p).orElse("")
                 + ", dbSslMode=" + dbTls.sslMode().orElse("(driver default)")
                 + ", workerShutdownSeconds=" + workerShutdownSeconds + ", workerTuning=" + workerTuning
-                + ", costAccounting=" + costAccounting + ", prices=" + prices + "]";
+                + ", costAccounting=" + costAccounting + ", prices=" + prices
+                + ", retentionComplianceDays=" + retentionComplianceDays + ", retentionVacuumMarginSeconds=" + retentionVacuumMarginSeconds + "]";
     }
 
     public static TrellisConfig fromEnvironment() {
