@@ -29,11 +29,15 @@ import org.apache.spark.sql.SparkSession;
  * (the {@code remove} action's {@code deletionTimestamp}) and its modification time are older than
  * {@code now - retention}. A file that version {@code k} reads is tombstoned only by a commit after {@code k}. So the
  * horizon is the earliest {@code deletionTimestamp} among the remove actions of commits {@code k+1 ..} latest (read from
- * the commit files of the log), minus a safety margin for the moments between this computation and Delta's own clock
- * read; with no such remove it is now minus the margin. Versions before {@code k} lose the files only they referenced.
+ * the commit files of the log), minus a safety margin (which also spares the files of a write still in flight); with no
+ * such remove it is now minus the margin. Delta rounds the retention to whole hours
+ * ({@code VacuumCommand.gc}: {@code math.round(retentionHours)}), so the retention is rounded <em>up</em> to the next whole
+ * hour: never later than the horizon, at most an hour earlier (versions replaced within that hour keep their files until
+ * a later run). Versions before {@code k} lose the files only they referenced.
  * Retention shorter than the table's {@code delta.deletedFileRetentionDuration} (7 days by default) is what
- * {@code spark.databricks.delta.retentionDurationCheck.enabled} guards against: it is turned off for the one call,
- * because the horizon here comes from the pinned versions, not from a guess.
+ * {@code spark.databricks.delta.retentionDurationCheck.enabled} guards against, and Delta 4.x ignores a retention other
+ * than 0 hours altogether unless {@code spark.databricks.delta.vacuum.retentionWindowIgnore.enabled} is off: both are
+ * turned off for the one call, because the horizon here comes from the pinned versions, not from a guess.
  *
  * <p>Time travel to an old version also needs its log: Delta drops commit files older than
  * {@code delta.logRetentionDuration} (30 days by default) at checkpoints, and tombstones older than
@@ -43,6 +47,8 @@ import org.apache.spark.sql.SparkSession;
 public final class DeltaVacuum {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
+    /** Delta 4.x ignores RETAIN N HOURS other than 0 unless this (internal) setting is off; the horizon must be honoured. */
+    private static final String IGNORE_WINDOW = "spark.databricks.delta.vacuum.retentionWindowIgnore.enabled";
 
     private DeltaVacuum() {}
 
@@ -56,7 +62,7 @@ public final class DeltaVacuum {
         Instant horizon = horizon(spark, tablePath, keepFromVersion, latest, margin);
         double hours = retentionHours(horizon);
         List<String> files = withoutRetentionCheck(spark, () -> spark.sql("VACUUM delta.`" + tablePath.replace("`", "``") + "` RETAIN "
-                + String.format(Locale.ROOT, "%.6f", hours) + " HOURS DRY RUN").collectAsList().stream().map(r -> r.getString(0)).toList());
+                + String.format(Locale.ROOT, "%d", (long) hours) + " HOURS DRY RUN").collectAsList().stream().map(r -> r.getString(0)).toList());
         return new Outcome(tablePath, keepFromVersion, latest, hours, horizon, files, sizes(spark, files));
     }
 
@@ -167,18 +173,22 @@ public final class DeltaVacuum {
         }
     }
 
+    /** Whole hours (Delta rounds to them), rounded up so that Delta's horizon is never later than {@code horizon}. */
     private static double retentionHours(Instant horizon) {
         long millis = Math.max(0, Instant.now().toEpochMilli() - horizon.toEpochMilli());
-        return millis / 3_600_000.0;
+        return Math.ceil(millis / 3_600_000.0);
     }
 
-    private static <T> T withoutRetentionCheck(SparkSession spark, java.util.function.Supplier<T> body) {
+    private static synchronized <T> T withoutRetentionCheck(SparkSession spark, java.util.function.Supplier<T> body) {
         String before = spark.conf().get(CHECK, "true");
+        String ignoreBefore = spark.conf().get(IGNORE_WINDOW, "true");
         spark.conf().set(CHECK, "false");
+        spark.conf().set(IGNORE_WINDOW, "false");
         try {
             return body.get();
         } finally {
             spark.conf().set(CHECK, before);
+            spark.conf().set(IGNORE_WINDOW, ignoreBefore);
         }
     }
 

@@ -52,6 +52,7 @@ import picocli.CommandLine.Option;
                 CostsCommand.class,
                 RetentionCommand.class,
                 HoldsCommand.class,
+                BudgetCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;
