@@ -65,6 +65,33 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
 
     @Override
     public RetentionReport reclaim(RetentionRequest request, String retentionRun) {
+        // A VACUUM (listing, joins, deletes) can run for minutes without returning: a background beat keeps the attempt
+        // alive within its heartbeat timeout, carrying what is being worked on.
+        ActivityExecutionContext ctx = activityContext();
+        java.util.concurrent.ScheduledExecutorService beat = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "retention-heartbeat");
+            t.setDaemon(true);
+            return t;
+        });
+        if (ctx != null) {
+            beat.scheduleAtFixedRate(() -> {
+                try {
+                    ctx.heartbeat(current.get());
+                } catch (RuntimeException e) {
+                    // cancelled or timed out: the activity thread finds out at its next heartbeat
+                }
+            }, 5, 5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        try {
+            return reclaimNow(request, retentionRun);
+        } finally {
+            beat.shutdownNow();
+        }
+    }
+
+    private final java.util.concurrent.atomic.AtomicReference<String> current = new java.util.concurrent.atomic.AtomicReference<>("starting");
+
+    private RetentionReport reclaimNow(RetentionRequest request, String retentionRun) {
         boolean delete = request.mode() == RetentionMode.DELETE;
         Instant cutoff = clock.instant().minus(Duration.ofDays(complianceDays));
         Inventory inventory = store.inventory(cutoff);
@@ -192,12 +219,19 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                 report.warnings().isEmpty() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, null, null, null, text, details);
     }
 
-    private static void heartbeat(String detail) {
-        try {
-            ActivityExecutionContext ctx = Activity.getExecutionContext();
+    private void heartbeat(String detail) {
+        current.set(detail);
+        ActivityExecutionContext ctx = activityContext();
+        if (ctx != null) {
             ctx.heartbeat(detail);
-        } catch (IllegalStateException notInAnActivity) {
-            // called directly (tests, the CLI's in-process path): nothing to report to
+        }
+    }
+
+    private static ActivityExecutionContext activityContext() {
+        try {
+            return Activity.getExecutionContext();
+        } catch (RuntimeException notInAnActivity) {
+            return null; // called directly (tests): nothing to report to
         }
     }
 }
