@@ -182,7 +182,8 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
         DeltaVacuum.Outcome outcome = delete ? DeltaVacuum.vacuum(spark, path, keepFrom, vacuumMargin)
                 : DeltaVacuum.dryRun(spark, path, keepFrom, vacuumMargin);
         List<DatasetVersionState> purgeable = older.stream().filter(d -> d.purgedAt() == null).toList();
-        if (outcome.files().isEmpty() && purgeable.isEmpty()) {
+        if (outcome.files().isEmpty()) {
+            // Nothing went (the whole-hour horizon still covers them): no version is marked purged while its files remain.
             return 0;
         }
         String subject = path + "@" + (older.isEmpty() ? "-" : older.get(0).deltaVersion() + ".." + older.get(older.size() - 1).deltaVersion());
