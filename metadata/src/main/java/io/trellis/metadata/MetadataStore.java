@@ -46,6 +46,7 @@ public final class MetadataStore implements AutoCloseable {
     private final Transactions tx;
     private final OpenLineageStore openLineage;
     private final ResourceUsageStore resourceUsage;
+    private final RetentionStore retention;
 
     private MetadataStore(EntityManagerFactory emf) {
         this.emf = emf;
@@ -58,6 +59,7 @@ public final class MetadataStore implements AutoCloseable {
         this.queries = new RegistryQueries(tx);
         this.openLineage = new OpenLineageStore(tx);
         this.resourceUsage = new ResourceUsageStore(tx);
+        this.retention = new RetentionStore(tx);
     }
 
     /** Applies pending migrations, then builds the connection pool and validates the entity mappings. */
@@ -168,6 +170,11 @@ public final class MetadataStore implements AutoCloseable {
     /** Resource usage per activity attempt and its rollups (costs and budgets). */
     public ResourceUsageStore resourceUsage() {
         return resourceUsage;
+    }
+
+    /** Legal holds, retention pins and purge marks (lineage-aware retention). */
+    public RetentionStore retention() {
+        return retention;
     }
 
     @Override

@@ -40,7 +40,11 @@ public enum ErrorCode {
      */
     BUDGET_EXCEEDED(false),
     /** A transient failure (I/O, database connection, Spark executor loss); retried with backoff. */
-    TRANSIENT(true);
+    TRANSIENT(true),
+    /** No dataset version (Delta table and version) of that name is recorded. */
+    UNKNOWN_DATASET_VERSION(false),
+    /** No legal hold with that id exists. */
+    UNKNOWN_LEGAL_HOLD(false);
 
     private final boolean retryable;
 

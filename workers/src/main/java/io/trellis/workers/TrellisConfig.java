@@ -55,7 +55,9 @@ public record TrellisConfig(
         WorkerTuning workerTuning,
         boolean costAccounting,
         PriceSheet prices,
-        Optional<SparkSubmitSettings> sparkSubmit) {
+        Optional<SparkSubmitSettings> sparkSubmit,
+        int retentionComplianceDays,
+        int retentionVacuumMarginSeconds) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -117,6 +119,8 @@ public record TrellisConfig(
         m.put("trellis.spark.driver.host", new String[] {"(SPARK_LOCAL_IP, else this host's address)", "Cluster mode, client deploy mode: the address executors reach the driver at (a pod IP on Kubernetes)"});
         m.put("trellis.spark.conf", new String[] {"(none)", "Cluster mode: extra spark-submit settings as spark.key=value pairs separated by commas (a Kubernetes image, a YARN queue…)"});
         m.put("trellis.spark.work.dir", new String[] {"<home>/spark-submit", "Cluster mode: per-attempt folders for the specs handed to the jobs, their reports and logs and the trained models; in cluster deploy mode a path the drivers see too"});
+        m.put("trellis.retention.compliance.days", new String[] {"365", "Retention never purges a model version or dataset version younger than this many days (the compliance period)"});
+        m.put("trellis.retention.vacuum.margin.seconds", new String[] {"600", "Safety margin of a retention VACUUM's horizon: tombstones this much younger than the first removal of a pinned version's files stay too"});
         return m;
     }
 
@@ -195,7 +199,9 @@ public record TrellisConfig(
                         in.price("trellis.costs.price.memory.gb.hour", PriceSheet.DEFAULT.perGbHour()),
                         in.price("trellis.costs.price.storage.gb.month", PriceSheet.DEFAULT.perGbMonth()),
                         in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())),
-                sparkSubmit(in, home, lakeS3a));
+                sparkSubmit(in, home, lakeS3a),
+                in.nonNegative("trellis.retention.compliance.days", 365),
+                in.nonNegative("trellis.retention.vacuum.margin.seconds", 600));
     }
 
     /** The spark-submit settings in cluster mode; empty in local mode. */
@@ -261,7 +267,8 @@ public record TrellisConfig(
                 + ", costAccounting=" + costAccounting + ", prices=" + prices
                 + sparkSubmit.map(s -> ", sparkMode=cluster, sparkSubmit=" + s.master() + " " + s.deployMode().flag() + " home=" + s.sparkHome()
                         + " jar=" + s.jobsJar() + " executor=" + s.executorCores() + "c/" + s.executorMemory()
-                        + s.executorInstances().map(n -> " x" + n).orElse("")).orElse(", sparkMode=local") + "]";
+                        + s.executorInstances().map(n -> " x" + n).orElse("")).orElse(", sparkMode=local")
+                + ", retentionComplianceDays=" + retentionComplianceDays + ", retentionVacuumMarginSeconds=" + retentionVacuumMarginSeconds + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

@@ -312,7 +312,10 @@ public final class TrellisRuntime implements AutoCloseable {
                         new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
                         new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
                         new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
-                        new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC())),
+                        new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC()),
+                        new io.trellis.activities.retention.RetentionActivitiesImpl(registry(), metadata.retention(), artifactStore(), spark(),
+                                config.retentionComplianceDays(), Duration.ofSeconds(config.retentionVacuumMarginSeconds()),
+                                java.time.Clock.systemUTC())),
                 config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning());
         factory.start();
         workers = factory;

@@ -18,6 +18,8 @@ import io.trellis.workflows.promotion.ScoringWorkflowImpl;
 import io.trellis.workflows.retrain.RetrainWorkflowImpl;
 import java.time.Duration;
 import io.trellis.workflows.schedule.SchedulerWorkflowImpl;
+import io.trellis.workflows.retention.RetentionActivities;
+import io.trellis.workflows.retention.RetentionWorkflowImpl;
 
 /**
  * The worker topology: workflows and light activities (PostgreSQL, artifact checks) on
@@ -29,11 +31,18 @@ public final class TrellisWorkers {
 
     /** The activity implementations one worker process serves. */
     public record Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
-                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift, BudgetActivities budget) {
+                             ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift, BudgetActivities budget,
+                             RetentionActivities retention) {
+        /** Without retention (a retention workflow then fails to schedule its step). */
+        public Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
+                          ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift, BudgetActivities budget) {
+            this(registry, promotion, spark, scoring, monitor, drift, budget, null);
+        }
+
         /** Without budget checks (a retrain of a model with a budget then fails to schedule its check). */
         public Activities(RegistryActivities registry, PromotionActivities promotion, SparkActivities spark,
                           ScoringActivities scoring, MonitorActivities monitor, DriftActivities drift) {
-            this(registry, promotion, spark, scoring, monitor, drift, null);
+            this(registry, promotion, spark, scoring, monitor, drift, null, null);
         }
     }
 
@@ -61,6 +70,7 @@ public final class TrellisWorkers {
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
+        orchestration.registerWorkflowImplementationTypes(RetentionWorkflowImpl.class);
         orchestration.registerActivitiesImplementations(activities.registry(), activities.promotion(), activities.monitor());
         if (activities.budget() != null) {
             orchestration.registerActivitiesImplementations(activities.budget());
@@ -74,5 +84,8 @@ public final class TrellisWorkers {
                 .setAllowActivityHeartbeatDuringShutdown(true)
                 .build());
         heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
+        if (activities.retention() != null) {
+            heavy.registerActivitiesImplementations(activities.retention());
+        }
     }
 }

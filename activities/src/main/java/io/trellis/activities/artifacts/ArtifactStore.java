@@ -21,4 +21,10 @@ public interface ArtifactStore {
      * A mismatch is {@code ARTIFACT_CHECKSUM_MISMATCH}: the artifact was changed or damaged after it was stored.
      */
     Path fetch(ArtifactRef ref);
+
+    /**
+     * Deletes the stored artifact (retention) and returns the bytes it held; 0 when it is gone already, so a retried
+     * deletion is harmless. The reference's checksum is not checked: what is deleted is whatever the key holds.
+     */
+    long delete(ArtifactRef ref);
 }

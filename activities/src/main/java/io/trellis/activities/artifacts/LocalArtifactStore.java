@@ -78,6 +78,30 @@ public final class LocalArtifactStore implements ArtifactStore {
         return path;
     }
 
+    @Override
+    public long delete(ArtifactRef ref) {
+        Path path = Path.of(java.net.URI.create(ref.uri())).toAbsolutePath().normalize();
+        if (!path.startsWith(root) || path.equals(root)) {
+            throw new IllegalArgumentException("artifact " + ref.uri() + " is not under the store root " + root + "; not deleting it");
+        }
+        if (!Files.exists(path)) {
+            return 0;
+        }
+        try {
+            long bytes;
+            try (Stream<Path> walk = Files.walk(path)) {
+                bytes = walk.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
+            }
+            // Move aside first so readers never see half a tree, then delete.
+            Path doomed = path.resolveSibling(path.getFileName() + ".deleting-" + UUID.randomUUID());
+            Files.move(path, doomed, StandardCopyOption.ATOMIC_MOVE);
+            deleteTree(doomed);
+            return bytes;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete artifact " + ref.uri() + ": " + e.getMessage(), e);
+        }
+    }
+
     private static void copyTree(Path from, Path to) throws IOException {
         try (Stream<Path> walk = Files.walk(from)) {
             for (Path p : (Iterable<Path>) walk::iterator) {
@@ -108,6 +132,11 @@ public final class LocalArtifactStore implements ArtifactStore {
                 return FileVisitResult.CONTINUE;
             }
         });
+    }
+
+    /** Drops a cached copy of a deleted artifact (best effort). */
+    static void deleteQuietlyFromCache(Path dir) {
+        deleteQuietly(dir);
     }
 
     private static void deleteQuietly(Path dir) {

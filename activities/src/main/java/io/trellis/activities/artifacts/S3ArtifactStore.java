@@ -214,6 +214,41 @@ public final class S3ArtifactStore implements ArtifactStore, AutoCloseable {
     }
 
     @Override
+    public long delete(ArtifactRef ref) {
+        URI uri = URI.create(ref.uri());
+        if (!"s3".equals(uri.getScheme()) || uri.getHost() == null) {
+            throw new IllegalArgumentException("not an S3 artifact: " + ref.uri());
+        }
+        String bucket = uri.getHost();
+        String base = uri.getPath().replaceAll("^/+", "");
+        if (base.isEmpty() || !base.endsWith("/")) {
+            throw new IllegalArgumentException("artifact " + ref.uri() + " does not name an artifact folder; not deleting it");
+        }
+        long bytes = 0;
+        try {
+            // The manifest first: from then on readers see no artifact rather than a partial one.
+            s3.deleteObject(b -> b.bucket(bucket).key(base + MANIFEST));
+            String continuation = null;
+            do {
+                ListObjectsV2Request.Builder list = ListObjectsV2Request.builder().bucket(bucket).prefix(base);
+                if (continuation != null) {
+                    list.continuationToken(continuation);
+                }
+                var page = s3.listObjectsV2(list.build());
+                for (S3Object o : page.contents()) {
+                    s3.deleteObject(b -> b.bucket(bucket).key(o.key()));
+                    bytes += o.size();
+                }
+                continuation = Boolean.TRUE.equals(page.isTruncated()) ? page.nextContinuationToken() : null;
+            } while (continuation != null);
+        } catch (SdkException e) {
+            throw failure("delete artifact " + ref.uri(), e);
+        }
+        LocalArtifactStore.deleteQuietlyFromCache(cacheRoot.resolve(ref.sha256()));
+        return bytes;
+    }
+
+    @Override
     public void close() {
         s3.close();
     }

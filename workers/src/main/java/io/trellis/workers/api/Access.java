@@ -19,7 +19,9 @@ public enum Access {
     /** Approving or rejecting promotions and rolling environments back. */
     DECIDE(EnumSet.of(PrincipalRole.APPROVER)),
     /** Audit queries and exports. */
-    AUDIT(EnumSet.of(PrincipalRole.AUDITOR, PrincipalRole.ADMIN));
+    AUDIT(EnumSet.of(PrincipalRole.AUDITOR, PrincipalRole.ADMIN)),
+    /** Running retention, which deletes data files and model artifacts. */
+    ADMINISTER(EnumSet.of(PrincipalRole.ADMIN));
 
     private final Set<PrincipalRole> roles;
 

@@ -77,6 +77,8 @@ public final class ApiProblem extends RuntimeException {
         return switch (code) {
             case UNKNOWN_MODEL -> new ApiProblem(404, "unknown-model", "Unknown model", e.getMessage());
             case UNKNOWN_MODEL_VERSION -> new ApiProblem(404, "unknown-model-version", "Unknown model version", e.getMessage());
+            case UNKNOWN_DATASET_VERSION -> new ApiProblem(404, "unknown-dataset-version", "Unknown dataset version", e.getMessage());
+            case UNKNOWN_LEGAL_HOLD -> new ApiProblem(404, "unknown-legal-hold", "Unknown legal hold", e.getMessage());
             case INVALID_REQUEST -> badRequest(e.getMessage());
             case FORBIDDEN -> forbidden(e.getMessage());
             case INVALID_STATE -> new ApiProblem(409, "invalid-state", "Conflict with the current state", e.getMessage());

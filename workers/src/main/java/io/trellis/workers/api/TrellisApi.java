@@ -106,6 +106,14 @@ public final class TrellisApi {
 
     public record NoteBody(String note) {}
 
+    /** A legal hold to place: the Delta table (lake-relative name or full path), its version, and why. */
+    public record HoldBody(String table, Long version, String reason) {}
+
+    public record LiftBody(String reason) {}
+
+    /** A retention run: {@code mode} is {@code dry-run} or {@code delete} (required: no default that deletes). */
+    public record RetentionBody(String mode, String reason) {}
+
     public List<Route> routes() {
         Set<String> none = Set.of();
         return List.of(
@@ -167,6 +175,16 @@ public final class TrellisApi {
                 new Route("GET", PREFIX + "/costs", Access.READ, "queryCosts", Set.of("model", "by", "limit"), this::costs),
                 new Route("GET", PREFIX + "/runs/{runKey}/costs", Access.READ, "getRunCosts", none,
                         r -> ApiResponse.json(200, runtime.costs().run(r.path("runKey")))),
+                new Route("GET", PREFIX + "/holds", Access.READ, "listHolds", none,
+                        r -> ApiResponse.json(200, Map.of("items", runtime.metadata().retention().holds()))),
+                new Route("POST", PREFIX + "/holds", Access.AUDIT, "setHold", none, this::setHold),
+                new Route("POST", PREFIX + "/holds/{holdId}/lift", Access.AUDIT, "liftHold", none, this::liftHold),
+                new Route("POST", PREFIX + "/retention/runs", Access.ADMINISTER, "startRetention", none, this::startRetention),
+                new Route("GET", PREFIX + "/retention/runs/{retentionId}", Access.AUDIT, "getRetention", none, this::retention),
+                new Route("POST", PREFIX + "/runs/{runKey}/budget/approve", Access.DECIDE, "approveBudget", none,
+                        r -> decideBudget(r, Verdict.APPROVE)),
+                new Route("POST", PREFIX + "/runs/{runKey}/budget/reject", Access.DECIDE, "rejectBudget", none,
+                        r -> decideBudget(r, Verdict.REJECT)),
                 new Route("GET", PREFIX + "/audit", Access.AUDIT, "queryAudit",
                         Set.of("model", "version", "actor", "action", "runKey", "outcome", "from", "to", "cursor", "limit", "format"),
                         this::audit));
@@ -494,6 +512,79 @@ public final class TrellisApi {
             }
         }
         return e;
+    }
+
+    // ---------------------------------------------------------------- retention, legal holds, budget decisions
+
+    private ApiResponse setHold(ApiRequest r) {
+        HoldBody b = r.body(HoldBody.class);
+        if (b.table() == null || b.table().isBlank() || b.version() == null || b.version() < 0 || b.reason() == null || b.reason().isBlank()) {
+            throw ApiProblem.badRequest("A legal hold needs 'table' (lake-relative name or full path), 'version' (a Delta version, >= 0)"
+                    + " and a non-blank 'reason'.");
+        }
+        return ApiResponse.json(201, runtime.metadata().retention().setHold(runtime.lake().resolve(b.table()), b.version(), b.reason(),
+                r.identity().name()));
+    }
+
+    private ApiResponse liftHold(ApiRequest r) {
+        long id;
+        try {
+            id = Long.parseLong(r.path("holdId"));
+        } catch (NumberFormatException e) {
+            throw ApiProblem.badRequest("'" + ApiRequest.clip(r.path("holdId")) + "' is not a hold id (a number; GET " + PREFIX + "/holds).");
+        }
+        LiftBody b = r.body(LiftBody.class);
+        if (b.reason() == null || b.reason().isBlank()) {
+            throw ApiProblem.badRequest("Lifting a legal hold needs a non-blank 'reason'.");
+        }
+        return ApiResponse.json(200, runtime.metadata().retention().liftHold(id, b.reason(), r.identity().name()));
+    }
+
+    private ApiResponse startRetention(ApiRequest r) {
+        RetentionBody b = r.body(RetentionBody.class);
+        io.trellis.workflows.retention.RetentionMode mode;
+        if ("dry-run".equals(b.mode())) {
+            mode = io.trellis.workflows.retention.RetentionMode.DRY_RUN;
+        } else if ("delete".equals(b.mode())) {
+            mode = io.trellis.workflows.retention.RetentionMode.DELETE;
+        } else {
+            throw ApiProblem.badRequest("A retention run needs 'mode': 'dry-run' (report only) or 'delete'.");
+        }
+        String id = new io.trellis.workers.RetentionRunner(runtime, java.time.Clock.systemUTC())
+                .start(new io.trellis.workflows.retention.RetentionRequest(mode, r.identity().name(), b.reason()));
+        return ApiResponse.json(202, Map.of("retentionId", id, "status", "RUNNING", "location", PREFIX + "/retention/runs/" + encode(id)));
+    }
+
+    private ApiResponse retention(ApiRequest r) {
+        String id = r.path("retentionId");
+        if (!id.startsWith("retention/")) {
+            throw ApiProblem.notFound("unknown-retention-run", "No retention run '" + ApiRequest.clip(id) + "' (ids start with retention/).");
+        }
+        try {
+            Optional<io.trellis.workflows.retention.RetentionReport> report =
+                    new io.trellis.workers.RetentionRunner(runtime, java.time.Clock.systemUTC()).report(id);
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("retentionId", id);
+            body.put("status", report.isPresent() ? "COMPLETED" : "RUNNING");
+            report.ifPresent(rep -> body.put("report", rep));
+            return ApiResponse.json(200, body);
+        } catch (TrellisException e) {
+            if (e.code() == ErrorCode.INVALID_REQUEST) {
+                throw ApiProblem.notFound("unknown-retention-run", e.getMessage());
+            }
+            throw e;
+        }
+    }
+
+    private ApiResponse decideBudget(ApiRequest r, Verdict verdict) {
+        DecisionBody body = verdict == Verdict.REJECT ? r.body(DecisionBody.class) : r.bodyOrEmpty(DecisionBody.class, new DecisionBody(null));
+        String runKey = r.path("runKey");
+        if (registry().run(runKey).isEmpty()) {
+            throw ApiProblem.notFound("unknown-run", "No run '" + ApiRequest.clip(runKey) + "' exists; list runs at GET " + PREFIX + "/runs.");
+        }
+        var receipt = new io.trellis.workers.BudgetDecisions(runtime).decide(runKey,
+                new ApprovalDecision(r.identity().name(), verdict, body.reason()));
+        return ApiResponse.json(200, receipt);
     }
 
     // ---------------------------------------------------------------- schedules

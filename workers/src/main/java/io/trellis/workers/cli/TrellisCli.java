@@ -50,6 +50,9 @@ import picocli.CommandLine.Option;
                 StatusCommand.class,
                 MigrateCommand.class,
                 CostsCommand.class,
+                RetentionCommand.class,
+                HoldsCommand.class,
+                BudgetCommand.class,
                 CommandLine.HelpCommand.class})
 public final class TrellisCli {
     public static final int EXIT_OK = 0;

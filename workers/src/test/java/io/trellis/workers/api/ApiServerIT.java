@@ -333,6 +333,8 @@ class ApiServerIT {
                 .replace("{environment}", "production")
                 .replace("{scheduleId}", "retrain-matrix-ghost")
                 .replace("{runKey}", enc("retrain/matrix-ghost/x"))
+                .replace("{holdId}", "999999")
+                .replace("{retentionId}", enc("retention/matrix-ghost"))
                 .replace("{promotionKey}", enc("promote/matrix-ghost/v1/production/x"));
         return route.method().equals("POST") ? Call.post(path, token, "{\"reason\":\"matrix\"}")
                 : new Call(route.method(), path, token, null, new byte[0], Map.of());
