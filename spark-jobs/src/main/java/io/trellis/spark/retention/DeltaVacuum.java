@@ -49,6 +49,11 @@ public final class DeltaVacuum {
     private static final String CHECK = "spark.databricks.delta.retentionDurationCheck.enabled";
     /** Delta 4.x ignores RETAIN N HOURS other than 0 unless this (internal) setting is off; the horizon must be honoured. */
     private static final String IGNORE_WINDOW = "spark.databricks.delta.vacuum.retentionWindowIgnore.enabled";
+    /**
+     * How many tasks VACUUM lists and matches files with: Spark's default (10,000) made one VACUUM of a two-file table
+     * thousands of tasks; a few per core suffice for the tables retention sees.
+     */
+    private static final String LISTING = "spark.sql.sources.parallelPartitionDiscovery.parallelism";
 
     private DeltaVacuum() {}
 
@@ -182,13 +187,20 @@ public final class DeltaVacuum {
     private static synchronized <T> T withoutRetentionCheck(SparkSession spark, java.util.function.Supplier<T> body) {
         String before = spark.conf().get(CHECK, "true");
         String ignoreBefore = spark.conf().get(IGNORE_WINDOW, "true");
+        String listingBefore = spark.conf().get(LISTING, null);
         spark.conf().set(CHECK, "false");
         spark.conf().set(IGNORE_WINDOW, "false");
+        spark.conf().set(LISTING, String.valueOf(Math.max(8, 4 * spark.sparkContext().defaultParallelism())));
         try {
             return body.get();
         } finally {
             spark.conf().set(CHECK, before);
             spark.conf().set(IGNORE_WINDOW, ignoreBefore);
+            if (listingBefore == null) {
+                spark.conf().unset(LISTING);
+            } else {
+                spark.conf().set(LISTING, listingBefore);
+            }
         }
     }
 
