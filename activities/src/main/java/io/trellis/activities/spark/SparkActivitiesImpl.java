@@ -122,7 +122,7 @@ public final class SparkActivitiesImpl implements SparkActivities {
                 ArtifactRef artifact = artifacts.put(key, out.resolve("model"));
                 return new TrainResult(artifact, report.algorithm(), report.params(), report.trainRows(), report.millis());
             } finally {
-                deleteQuietly(out);
+                deleteScratch(out);
             }
         });
     }
@@ -158,7 +158,8 @@ public final class SparkActivitiesImpl implements SparkActivities {
         });
     }
 
-    private static void deleteQuietly(Path dir) {
+    /** Deletes a step's scratch folder (its trained model once stored); also used by the cluster-mode activities. */
+    public static void deleteScratch(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }

@@ -99,7 +99,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
             Map<String, String> params = JSON.convertValue(r.path("params"), new TypeReference<Map<String, String>>() {});
             return new TrainResult(artifact, r.path("algorithm").asText(), params, r.path("trainRows").asLong(), r.path("millis").asLong());
         } finally {
-            deleteQuietly(model);
+            SparkActivitiesImpl.deleteScratch(model);
         }
     }
 
@@ -154,16 +154,5 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     private static String text(JsonNode node, String field) {
         return node.hasNonNull(field) ? node.get(field).asText() : null;
-    }
-
-    private static void deleteQuietly(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }
