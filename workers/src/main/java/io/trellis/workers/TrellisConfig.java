@@ -57,7 +57,9 @@ public record TrellisConfig(
         PriceSheet prices,
         Optional<SparkSubmitSettings> sparkSubmit,
         int retentionComplianceDays,
-        int retentionVacuumMarginSeconds) {
+        int retentionVacuumMarginSeconds,
+        WorkerQueues workerQueues,
+        java.util.List<String> codecCorsOrigins) {
 
     /** Every setting, its default, and what it means: printed by {@code trellis config} and the README. */
     public static final Map<String, String[]> SETTINGS = settings();
@@ -121,6 +123,8 @@ public record TrellisConfig(
         m.put("trellis.spark.work.dir", new String[] {"<home>/spark-submit", "Cluster mode: per-attempt folders for the specs handed to the jobs, their reports and logs and the trained models; in cluster deploy mode a path the drivers see too"});
         m.put("trellis.retention.compliance.days", new String[] {"365", "Retention never purges a model version or dataset version younger than this many days (the compliance period)"});
         m.put("trellis.retention.vacuum.margin.seconds", new String[] {"600", "Safety margin of a retention VACUUM's horizon: tombstones this much younger than the first removal of a pinned version's files stay too"});
+        m.put("trellis.worker.queues", new String[] {"orchestration,spark", "Task queues this worker process polls: orchestration,spark (both), orchestration (workflows and light steps; no Spark session) or spark (Spark steps only), for separate deployments per queue; one queue alone needs trellis.temporal.address"});
+        m.put("trellis.temporal.codec.cors.origins", new String[] {"(none)", "Origins (scheme://host[:port], comma-separated) of the Temporal UI allowed to call the API's codec endpoints /codec/decode and /codec/encode from the browser"});
         return m;
     }
 
@@ -201,7 +205,47 @@ public record TrellisConfig(
                         in.price("trellis.costs.price.scan.gb", PriceSheet.DEFAULT.perGbScanned())),
                 sparkSubmit(in, home, lakeS3a),
                 in.nonNegative("trellis.retention.compliance.days", 365),
-                in.nonNegative("trellis.retention.vacuum.margin.seconds", 600));
+                in.nonNegative("trellis.retention.vacuum.margin.seconds", 600),
+                workerQueues(in),
+                corsOrigins(in));
+    }
+
+    /** {@code trellis.worker.queues}; one queue alone needs a Temporal cluster that other workers also reach. */
+    private static WorkerQueues workerQueues(Lookup in) {
+        WorkerQueues queues = in.get(WorkerQueues.SETTING).map(WorkerQueues::parse).orElse(WorkerQueues.ALL);
+        if (queues != WorkerQueues.ALL && in.get("trellis.temporal.address").isEmpty()) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, WorkerQueues.SETTING + "=" + queues.setting() + " needs"
+                    + " trellis.temporal.address (TRELLIS_TEMPORAL_ADDRESS): with the embedded Temporal server this process is the only"
+                    + " worker, so it must poll both queues (orchestration,spark)");
+        }
+        return queues;
+    }
+
+    /** {@code trellis.temporal.codec.cors.origins}: exact browser origins, no wildcard (the UI sends credentials). */
+    private static java.util.List<String> corsOrigins(Lookup in) {
+        String key = "trellis.temporal.codec.cors.origins";
+        java.util.List<String> origins = new java.util.ArrayList<>();
+        for (String part : in.get(key).orElse("").split(",")) {
+            String origin = part.trim();
+            if (origin.isEmpty()) {
+                continue;
+            }
+            java.net.URI uri;
+            try {
+                uri = new java.net.URI(origin);
+            } catch (java.net.URISyntaxException e) {
+                uri = null;
+            }
+            boolean ok = uri != null && ("http".equals(uri.getScheme()) || "https".equals(uri.getScheme())) && uri.getHost() != null
+                    && uri.getRawPath().isEmpty() && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
+            if (!ok) {
+                throw new TrellisException(ErrorCode.INVALID_REQUEST, key + " (" + envName(key) + ") must list origins such as"
+                        + " https://temporal-ui.example.com or http://localhost:8233 (scheme, host and optional port; no path, no '*'),"
+                        + " got '" + origin + "'");
+            }
+            origins.add(origin);
+        }
+        return java.util.List.copyOf(origins);
     }
 
     /** The spark-submit settings in cluster mode; empty in local mode. */
@@ -268,7 +312,8 @@ public record TrellisConfig(
                 + sparkSubmit.map(s -> ", sparkMode=cluster, sparkSubmit=" + s.master() + " " + s.deployMode().flag() + " home=" + s.sparkHome()
                         + " jar=" + s.jobsJar() + " executor=" + s.executorCores() + "c/" + s.executorMemory()
                         + s.executorInstances().map(n -> " x" + n).orElse("")).orElse(", sparkMode=local")
-                + ", retentionComplianceDays=" + retentionComplianceDays + ", retentionVacuumMarginSeconds=" + retentionVacuumMarginSeconds + "]";
+                + ", retentionComplianceDays=" + retentionComplianceDays + ", retentionVacuumMarginSeconds=" + retentionVacuumMarginSeconds
+                + ", workerQueues=" + workerQueues.setting() + ", codecCorsOrigins=" + codecCorsOrigins + "]";
     }
 
     public static TrellisConfig fromEnvironment() {

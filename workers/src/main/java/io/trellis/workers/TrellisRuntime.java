@@ -290,7 +290,7 @@ public final class TrellisRuntime implements AutoCloseable {
         return new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"), openLineage(), usageSink());
     }
 
-    /** Starts the orchestration and Spark workers in this process (idempotent). */
+    /** Starts the workers of the configured task queues ({@code trellis.worker.queues}) in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
             return;
@@ -305,23 +305,43 @@ public final class TrellisRuntime implements AutoCloseable {
                 .setWorkflowCacheSize(config.workerTuning().workflowCacheSize())
                 .setMaxWorkflowThreadCount(config.workerTuning().workflowCacheSize())
                 .build());
+        // A worker of one queue builds only that queue's activities: an orchestration-only process never starts Spark.
+        WorkerQueues queues = config.workerQueues();
+        boolean light = queues.pollsOrchestration();
+        boolean heavy = queues.pollsSpark();
         TrellisWorkers.register(factory, new TrellisWorkers.Activities(
-                        new RegistryActivitiesImpl(registry(), config.codeVersion()),
-                        new PromotionActivitiesImpl(registry(), artifactStore()),
-                        sparkActivities.apply(retrainSparkActivities()),
-                        new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
-                        new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()),
-                        new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()),
-                        new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC()),
-                        new io.trellis.activities.retention.RetentionActivitiesImpl(registry(), metadata.retention(), artifactStore(), spark(),
+                        light ? new RegistryActivitiesImpl(registry(), config.codeVersion()) : null,
+                        light ? new PromotionActivitiesImpl(registry(), artifactStore()) : null,
+                        heavy ? sparkActivities.apply(retrainSparkActivities()) : null,
+                        heavy ? new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()) : null,
+                        light ? new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()) : null,
+                        heavy ? new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()) : null,
+                        light ? new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC()) : null,
+                        heavy ? new io.trellis.activities.retention.RetentionActivitiesImpl(registry(), metadata.retention(), artifactStore(), spark(),
                                 config.retentionComplianceDays(), Duration.ofSeconds(config.retentionVacuumMarginSeconds()),
-                                java.time.Clock.systemUTC())),
-                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning());
+                                java.time.Clock.systemUTC()) : null),
+                config.sparkConcurrency(), Duration.ofSeconds(config.stickyTimeoutSeconds()), config.workerTuning(), queues,
+                // The history names the worker that took each task; a one-queue worker says which kind it is.
+                queues == WorkerQueues.ALL ? null : java.lang.management.ManagementFactory.getRuntimeMXBean().getName() + " [" + queues.setting() + "]");
         factory.start();
         workers = factory;
         closeables.push(() -> drain(factory));
-        log.info("workers started on {} (Spark concurrency {})",
-                embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), config.sparkConcurrency());
+        log.info("workers started on {} polling {} (Spark concurrency {})",
+                embeddedTemporal() ? "the embedded Temporal server" : config.temporalAddress().get(), queues.taskQueues(), config.sparkConcurrency());
+    }
+
+    /** The task queues this process's workers poll: none before {@link #startWorkers()}. */
+    public synchronized List<String> pollingQueues() {
+        if (workers == null) {
+            return List.of();
+        }
+        WorkerFactory factory = workers;
+        return config.workerQueues().taskQueues().stream().filter(q -> factory.tryGetWorker(q) != null).toList();
+    }
+
+    /** Whether this runtime started (or took over) a Spark session that is still running. */
+    public synchronized boolean sparkSessionRunning() {
+        return spark != null && !spark.sparkContext().isStopped();
     }
 
     /**

@@ -57,6 +57,25 @@ public final class TrellisWorkers {
     /** As above, with the pollers and the orchestration queue's concurrency from {@code tuning}. */
     public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency, Duration stickyTimeout,
                                 WorkerTuning tuning) {
+        register(factory, activities, sparkConcurrency, stickyTimeout, tuning, WorkerQueues.ALL, null);
+    }
+
+    /**
+     * As above, registering only the workers of {@code queues} (the activities of the other queue may then be null) under
+     * {@code identity} (null: the client's, {@code pid@host}), which the workflow history records for every task taken.
+     */
+    public static void register(WorkerFactory factory, Activities activities, int sparkConcurrency, Duration stickyTimeout,
+                                WorkerTuning tuning, WorkerQueues queues, String identity) {
+        if (queues.pollsOrchestration()) {
+            registerOrchestration(factory, activities, stickyTimeout, tuning, identity);
+        }
+        if (queues.pollsSpark()) {
+            registerSpark(factory, activities, sparkConcurrency, tuning, identity);
+        }
+    }
+
+    private static void registerOrchestration(WorkerFactory factory, Activities activities, Duration stickyTimeout, WorkerTuning tuning,
+                                              String identity) {
         Worker orchestration = factory.newWorker(TaskQueues.ORCHESTRATION, WorkerOptions.newBuilder()
                 .setStickyQueueScheduleToStartTimeout(stickyTimeout) // the SDK sends no sticky attributes for zero
                 .setMaxConcurrentWorkflowTaskPollers(tuning.pollers())
@@ -67,6 +86,7 @@ public final class TrellisWorkers {
                 .setMaxConcurrentWorkflowTaskExecutionSize(tuning.orchestrationConcurrency())
                 .setMaxConcurrentActivityExecutionSize(tuning.orchestrationConcurrency())
                 .setAllowActivityHeartbeatDuringShutdown(true) // see the Spark worker below
+                .setIdentity(identity)
                 .build());
         orchestration.registerWorkflowImplementationTypes(RetrainWorkflowImpl.class, PromotionWorkflowImpl.class,
                 ScoringWorkflowImpl.class, RollbackWorkflowImpl.class, MonitorWorkflowImpl.class, SchedulerWorkflowImpl.class);
@@ -75,13 +95,17 @@ public final class TrellisWorkers {
         if (activities.budget() != null) {
             orchestration.registerActivitiesImplementations(activities.budget());
         }
+    }
 
+    private static void registerSpark(WorkerFactory factory, Activities activities, int sparkConcurrency, WorkerTuning tuning,
+                                      String identity) {
         Worker heavy = factory.newWorker(TaskQueues.SPARK, WorkerOptions.newBuilder()
                 .setMaxConcurrentActivityExecutionSize(sparkConcurrency)
                 .setMaxConcurrentActivityTaskPollers(tuning.pollers())
                 // A draining worker lets running steps finish; they heartbeat all along, and by default the SDK
                 // fails a heartbeat once shutdown has begun (ActivityWorkerShutdownException), killing the step.
                 .setAllowActivityHeartbeatDuringShutdown(true)
+                .setIdentity(identity)
                 .build());
         heavy.registerActivitiesImplementations(activities.spark(), activities.scoring(), activities.drift());
         if (activities.retention() != null) {

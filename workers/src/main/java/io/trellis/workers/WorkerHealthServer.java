@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -18,8 +19,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Liveness and readiness of a worker process for Kubernetes probes ({@code trellis worker --health-port}):
- * {@code GET /healthz} is 200 while the Temporal workers run (503 before they start and once shutdown began);
- * {@code GET /readyz} is 200 when, in addition, PostgreSQL and the Temporal frontend answer. A 503 names what
+ * {@code GET /healthz} is 200 while the Temporal workers of every configured task queue run (503 before they start and
+ * once shutdown began); {@code GET /readyz} is 200 when, in addition, PostgreSQL and the Temporal frontend answer and,
+ * for a worker of the Spark queue, its Spark session runs. Both list the task queues polled ({@code "queues"}). A 503 names what
  * is down; the cause goes to the log only. Nothing else is served.
  */
 public final class WorkerHealthServer implements AutoCloseable {
@@ -67,15 +69,22 @@ public final class WorkerHealthServer implements AutoCloseable {
                 return;
             }
             Map<String, String> checks = new LinkedHashMap<>();
-            checks.put("workers", runtime.workersRunning() ? "UP" : "DOWN");
+            List<String> polled = runtime.pollingQueues();
+            // Up only when every configured queue has its worker (trellis.worker.queues).
+            checks.put("workers", runtime.workersRunning() && polled.equals(runtime.config().workerQueues().taskQueues()) ? "UP" : "DOWN");
             if (path.equals("/readyz")) {
                 checks.put("postgres", check("postgres", () -> runtime.queries().ping()));
                 checks.put("temporal", check("temporal", () -> runtime.client().getWorkflowServiceStubs().blockingStub()
                         .withDeadlineAfter(3, TimeUnit.SECONDS)
                         .getSystemInfo(io.temporal.api.workflowservice.v1.GetSystemInfoRequest.getDefaultInstance())));
+                if (runtime.config().workerQueues().pollsSpark()) {
+                    // Only a worker of the Spark queue needs the session; an orchestration-only worker has none.
+                    checks.put("spark", runtime.sparkSessionRunning() ? "UP" : "DOWN");
+                }
             }
             boolean up = checks.values().stream().allMatch("UP"::equals);
-            String body = "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"checks\":{" + checks.entrySet().stream()
+            String body = "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"queues\":[" + polled.stream().map(q -> "\"" + q + "\"")
+                    .collect(Collectors.joining(",")) + "],\"checks\":{" + checks.entrySet().stream()
                     .map(e -> "\"" + e.getKey() + "\":\"" + e.getValue() + "\"").collect(Collectors.joining(",")) + "}}";
             respond(exchange, up ? 200 : 503, body);
         }

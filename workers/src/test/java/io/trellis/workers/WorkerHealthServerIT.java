@@ -25,17 +25,18 @@ class WorkerHealthServerIT {
             int port = health.port();
             assertThat(send(port, "GET", "/healthz")).satisfies(r -> {
                 assertThat(r.statusCode()).isEqualTo(503);
-                assertThat(r.body()).isEqualTo("{\"status\":\"DOWN\",\"checks\":{\"workers\":\"DOWN\"}}");
+                assertThat(r.body()).isEqualTo("{\"status\":\"DOWN\",\"queues\":[],\"checks\":{\"workers\":\"DOWN\"}}");
             });
 
             runtime.startWorkers();
             assertThat(send(port, "GET", "/healthz")).satisfies(r -> {
                 assertThat(r.statusCode()).isEqualTo(200);
-                assertThat(r.body()).isEqualTo("{\"status\":\"UP\",\"checks\":{\"workers\":\"UP\"}}");
+                assertThat(r.body()).isEqualTo("{\"status\":\"UP\",\"queues\":[\"trellis-orchestration\",\"trellis-spark\"],\"checks\":{\"workers\":\"UP\"}}");
             });
             assertThat(send(port, "GET", "/readyz")).satisfies(r -> {
                 assertThat(r.statusCode()).isEqualTo(200);
-                assertThat(r.body()).isEqualTo("{\"status\":\"UP\",\"checks\":{\"workers\":\"UP\",\"postgres\":\"UP\",\"temporal\":\"UP\"}}");
+                assertThat(r.body()).isEqualTo("{\"status\":\"UP\",\"queues\":[\"trellis-orchestration\",\"trellis-spark\"],"
+                        + "\"checks\":{\"workers\":\"UP\",\"postgres\":\"UP\",\"temporal\":\"UP\",\"spark\":\"UP\"}}");
             });
             assertThat(send(port, "GET", "/metrics").statusCode()).isEqualTo(404);
             assertThat(send(port, "POST", "/healthz")).satisfies(r -> {

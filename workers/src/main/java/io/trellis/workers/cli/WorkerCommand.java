@@ -9,10 +9,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 
 @Command(name = "worker", mixinStandardHelpOptions = true,
-        description = {"Run the Temporal workers (orchestration and Spark task queues) until stopped.",
+        description = {"Run the Temporal workers until stopped: the orchestration and Spark task queues, or one of them",
+                "(TRELLIS_WORKER_QUEUES=orchestration or spark, for separate deployments per queue).",
                 "Against a configured Temporal cluster (TRELLIS_TEMPORAL_ADDRESS); with the embedded server it also",
                 "serves the embedded stack in this process.",
-                "--health-port serves GET /healthz (workers running) and /readyz (also PostgreSQL and Temporal) for probes."})
+                "--health-port serves GET /healthz (workers running) and /readyz (also PostgreSQL, Temporal and, polling the Spark",
+                "queue, the Spark session) for probes."})
 final class WorkerCommand implements Callable<Integer> {
     @ParentCommand
     TrellisCli root;
@@ -32,7 +34,7 @@ final class WorkerCommand implements Callable<Integer> {
              WorkerHealthServer health = healthPort == null ? null
                      : WorkerHealthServer.start(runtime, new InetSocketAddress(healthBind, healthPort))) {
             runtime.startWorkers();
-            System.out.println("Trellis worker running" + (health == null ? "" : "; health on " + healthBind + ":" + health.port())
+            System.out.println("Trellis worker running on " + String.join(", ", runtime.pollingQueues()) + (health == null ? "" : "; health on " + healthBind + ":" + health.port())
                     + "; Ctrl-C or SIGTERM stops it gracefully.");
             runtime.awaitShutdown();
             return TrellisCli.EXIT_OK;
