@@ -44,18 +44,27 @@ public final class ApiServer implements AutoCloseable {
     private final List<Route> routes;
     private final Authenticator authenticator;
     private final ApiMetrics metrics;
+    private final CorsPolicy cors;
 
-    private ApiServer(HttpServer server, ExecutorService executor, List<Route> routes, Authenticator authenticator, ApiMetrics metrics) {
+    private ApiServer(HttpServer server, ExecutorService executor, List<Route> routes, Authenticator authenticator, ApiMetrics metrics,
+                      CorsPolicy cors) {
         this.server = server;
         this.executor = executor;
         this.routes = List.copyOf(routes);
         this.authenticator = authenticator;
         this.metrics = metrics;
+        this.cors = cors;
     }
 
     /** Binds {@code address} (port 0: a free port) and starts serving with {@code threads} handler threads. */
     public static ApiServer start(InetSocketAddress address, List<Route> routes, Authenticator authenticator, ApiMetrics metrics,
                                   int threads) throws IOException {
+        return start(address, routes, authenticator, metrics, threads, CorsPolicy.NONE);
+    }
+
+    /** As above, answering browsers of the origins {@code cors} allows on the paths it covers. */
+    public static ApiServer start(InetSocketAddress address, List<Route> routes, Authenticator authenticator, ApiMetrics metrics,
+                                  int threads, CorsPolicy cors) throws IOException {
         HttpServer http = HttpServer.create(address, 256);
         AtomicInteger n = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(threads, r -> {
@@ -63,7 +72,7 @@ public final class ApiServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        ApiServer api = new ApiServer(http, executor, routes, authenticator, metrics);
+        ApiServer api = new ApiServer(http, executor, routes, authenticator, metrics, cors);
         http.createContext("/", api::exchange);
         http.setExecutor(executor);
         http.start();
@@ -100,6 +109,17 @@ public final class ApiServer implements AutoCloseable {
         String method = ex.getRequestMethod().toUpperCase(Locale.ROOT);
         String routeLabel = "unmatched";
         ApiResponse response;
+        if (cors.isPreflight(method, ex.getRequestURI().getRawPath(), ex.getRequestHeaders())) {
+            // Browsers send no credentials on a preflight: it is answered before (and without) authentication.
+            try {
+                response = cors.preflight(ex.getRequestURI().getRawPath(), ex.getRequestHeaders());
+            } catch (ApiProblem p) {
+                response = problem(p, ex);
+            }
+            send(ex, response);
+            metrics.recordRequest(method, "preflight", response.status(), System.nanoTime() - start);
+            return;
+        }
         try {
             List<String> segments = decodeSegments(ex.getRequestURI().getRawPath());
             Match match = null;
@@ -163,7 +183,7 @@ public final class ApiServer implements AutoCloseable {
             response = problem(new ApiProblem(500, "internal-error", "Internal error",
                     "The server failed to answer this request; the failure is logged as incident " + incident + "."), ex);
         }
-        send(ex, response);
+        send(ex, cors.decorate(response, ex.getRequestURI().getRawPath(), ex.getRequestHeaders()));
         metrics.recordRequest(method, routeLabel, response.status(), System.nanoTime() - start);
     }
 

@@ -21,7 +21,9 @@ public final class ApiService implements AutoCloseable {
     public static ApiService start(TrellisRuntime runtime, InetSocketAddress address, int threads, Authenticator authenticator)
             throws IOException {
         ApiMetrics metrics = new ApiMetrics();
-        return new ApiService(ApiServer.start(address, new TrellisApi(runtime, metrics).routes(), authenticator, metrics, threads));
+        // The codec endpoints answer the Temporal UI's origins (trellis.temporal.codec.cors.origins) from the browser.
+        return new ApiService(ApiServer.start(address, new TrellisApi(runtime, metrics).routes(), authenticator, metrics, threads,
+                new CorsPolicy("/codec/", runtime.config().codecCorsOrigins())));
     }
 
     public ApiServer server() {

@@ -116,7 +116,7 @@ public final class TrellisApi {
 
     public List<Route> routes() {
         Set<String> none = Set.of();
-        return List.of(
+        List<Route> routes = new java.util.ArrayList<>(List.of(
                 new Route("GET", "/healthz", Access.PUBLIC, "health", none, r -> ApiResponse.json(200, Map.of("status", "UP"))),
                 new Route("GET", "/readyz", Access.PUBLIC, "readiness", none, r -> readiness()),
                 new Route("GET", "/metrics", Access.READ, "metrics", none, r -> metrics()),
@@ -187,7 +187,10 @@ public final class TrellisApi {
                         r -> decideBudget(r, Verdict.REJECT)),
                 new Route("GET", PREFIX + "/audit", Access.AUDIT, "queryAudit",
                         Set.of("model", "version", "actor", "action", "runKey", "outcome", "from", "to", "cursor", "limit", "format"),
-                        this::audit));
+                        this::audit)));
+        // Temporal's codec server protocol for the Temporal UI and CLI (decrypting the payloads the workers encrypt).
+        routes.addAll(new CodecEndpoints(() -> runtime.config().payloadEncryption()).routes());
+        return List.copyOf(routes);
     }
 
     private Registry registry() {
