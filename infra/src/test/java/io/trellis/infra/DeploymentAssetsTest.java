@@ -61,10 +61,23 @@ class DeploymentAssetsTest {
         assertThat(probe(api, "livenessProbe")).isEqualTo("/healthz");
         assertThat(probe(api, "readinessProbe")).isEqualTo("/readyz");
         assertThat(api.get("ports").toString()).contains("containerPort=8080");
-        Map<String, Object> worker = container(byKindAndName.get("Deployment/trellis-worker"));
-        assertThat(worker.get("args")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
-        assertThat(probe(worker, "livenessProbe")).isEqualTo("/healthz");
-        assertThat(probe(worker, "readinessProbe")).isEqualTo("/readyz");
+        // one worker Deployment per task queue, the Spark one with the larger requests
+        assertThat(byKindAndName).doesNotContainKey("Deployment/trellis-worker");
+        Map<String, String> queuesByDeployment = new LinkedHashMap<>();
+        for (String name : List.of("trellis-worker-orchestration", "trellis-worker-spark")) {
+            assertThat(byKindAndName).containsKey("Deployment/" + name);
+            Map<String, Object> worker = container(byKindAndName.get("Deployment/" + name));
+            assertThat(worker.get("args")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
+            assertThat(probe(worker, "livenessProbe")).isEqualTo("/healthz");
+            assertThat(probe(worker, "readinessProbe")).isEqualTo("/readyz");
+            queuesByDeployment.put(name, env(worker, "TRELLIS_WORKER_QUEUES"));
+        }
+        assertThat(queuesByDeployment).containsExactly(Map.entry("trellis-worker-orchestration", "orchestration"),
+                Map.entry("trellis-worker-spark", "spark"));
+        Map<String, Object> orchestration = requests(container(byKindAndName.get("Deployment/trellis-worker-orchestration")));
+        Map<String, Object> spark = requests(container(byKindAndName.get("Deployment/trellis-worker-spark")));
+        assertThat(cpu(spark.get("cpu"))).isGreaterThan(cpu(orchestration.get("cpu")));
+        assertThat(bytes(spark.get("memory"))).isGreaterThan(bytes(orchestration.get("memory")));
         // every configured setting is one Trellis knows (a typo would be silently ignored by the worker)
         Map<String, Object> config = DeploymentRules.map(byKindAndName.get("ConfigMap/trellis-config").get("data"));
         assertThat(config.keySet()).allSatisfy(k -> assertThat(k).matches("TRELLIS_[A-Z0-9_]+"));
@@ -78,15 +91,22 @@ class DeploymentAssetsTest {
         assertThat(DeploymentRules.compose("compose/docker-compose.yaml", docs.get(0))).isEmpty();
         Map<String, Object> services = DeploymentRules.map(docs.get(0).get("services"));
         assertThat(services).containsKeys("postgres", "temporal", "temporal-ui", "minio", "spark-master", "spark-worker",
-                "trellis-worker", "trellis-api");
+                "trellis-worker-orchestration", "trellis-worker-spark", "trellis-api");
         assertThat(images(services)).anyMatch(i -> i.startsWith("temporalio/auto-setup:"))
                 .anyMatch(i -> i.startsWith("temporalio/ui:")).anyMatch(i -> i.startsWith("postgres:"));
         Map<String, Object> api = DeploymentRules.map(services.get("trellis-api"));
         assertThat(api.get("command")).isEqualTo(List.of("api", "--bind", "0.0.0.0", "--port", "8080"));
         assertThat(String.valueOf(DeploymentRules.map(api.get("healthcheck")).get("test"))).contains("/readyz");
-        Map<String, Object> worker = DeploymentRules.map(services.get("trellis-worker"));
-        assertThat(worker.get("command")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
-        assertThat(String.valueOf(DeploymentRules.map(worker.get("healthcheck")).get("test"))).contains("127.0.0.1/8081", "/readyz");
+        assertThat(services).doesNotContainKey("trellis-worker");
+        for (String queues : List.of("orchestration", "spark")) {
+            Map<String, Object> worker = DeploymentRules.map(services.get("trellis-worker-" + queues));
+            assertThat(worker.get("command")).isEqualTo(List.of("worker", "--health-port", "8081", "--health-bind", "0.0.0.0"));
+            assertThat(String.valueOf(DeploymentRules.map(worker.get("healthcheck")).get("test"))).contains("127.0.0.1/8081", "/readyz");
+            // the shared settings (merged from x-trellis-env) plus the worker's queue
+            Map<String, Object> env = DeploymentRules.map(worker.get("environment"));
+            assertThat(env).containsEntry("TRELLIS_WORKER_QUEUES", queues).containsEntry("TRELLIS_TEMPORAL_ADDRESS", "temporal:7233");
+        }
+        assertThat(DeploymentRules.map(api.get("environment")).get("TRELLIS_TEMPORAL_CODEC_CORS_ORIGINS")).isEqualTo("http://127.0.0.1:8233,http://localhost:8233");
 
         // the example .env names each variable the file requires and holds no value
         List<String> required = java.util.regex.Pattern.compile("\\$\\{([A-Z0-9_]+):\\?").matcher(Files.readString(file))
@@ -142,6 +162,31 @@ class DeploymentAssetsTest {
     private static Map<String, Object> container(Map<String, Object> deployment) {
         Map<String, Object> spec = DeploymentRules.map(DeploymentRules.map(DeploymentRules.map(deployment.get("spec")).get("template")).get("spec"));
         return DeploymentRules.map(((List<?>) spec.get("containers")).get(0));
+    }
+
+    private static String env(Map<String, Object> container, String name) {
+        return ((List<?>) container.get("env")).stream().map(DeploymentRules::map).filter(e -> name.equals(e.get("name")))
+                .map(e -> String.valueOf(e.get("value"))).findFirst().orElseThrow(() -> new AssertionError("no env " + name));
+    }
+
+    private static Map<String, Object> requests(Map<String, Object> container) {
+        return DeploymentRules.map(DeploymentRules.map(container.get("resources")).get("requests"));
+    }
+
+    /** A Kubernetes CPU quantity ("500m", "4") in millicores. */
+    private static long cpu(Object quantity) {
+        String q = String.valueOf(quantity);
+        return q.endsWith("m") ? Long.parseLong(q.substring(0, q.length() - 1)) : Math.round(Double.parseDouble(q) * 1000);
+    }
+
+    /** A Kubernetes memory quantity in Mi or Gi, in MiB. */
+    private static long bytes(Object quantity) {
+        String q = String.valueOf(quantity);
+        if (q.endsWith("Gi")) {
+            return Long.parseLong(q.substring(0, q.length() - 2)) * 1024;
+        }
+        assertThat(q).endsWith("Mi");
+        return Long.parseLong(q.substring(0, q.length() - 2));
     }
 
     private static Object probe(Map<String, Object> container, String probe) {
