@@ -21,8 +21,8 @@ import org.slf4j.LoggerFactory;
  * Liveness and readiness of a worker process for Kubernetes probes ({@code trellis worker --health-port}):
  * {@code GET /healthz} is 200 while the Temporal workers of every configured task queue run (503 before they start and
  * once shutdown began); {@code GET /readyz} is 200 when, in addition, PostgreSQL and the Temporal frontend answer and,
- * for a worker of the Spark queue, its Spark session runs. Both list the task queues polled ({@code "queues"}). A 503 names what
- * is down; the cause goes to the log only. Nothing else is served.
+ * for a worker of the Spark queue, its Spark session runs. Both list the task queues polled ({@code "queues"}). A 503
+ * names what is down; the cause goes to the log only. Nothing else is served.
  */
 public final class WorkerHealthServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(WorkerHealthServer.class);
