@@ -38,7 +38,8 @@ import org.slf4j.LoggerFactory;
  * they are the users' data, and every reproduction starts from them.
  *
  * <p>Audit: {@code retention.planned} for a dry run, {@code retention.completed} for a deletion (one row each, with the
- * lists and bytes), and {@code model.artifact_purged} per model version whose artifact went.
+ * lists and bytes), and {@code model.artifact_purged} per model version whose artifact went. Each is written at most once
+ * per retention run and subject ({@link RetentionStore#auditOnce}), so a retried attempt never duplicates them.
  */
 public final class RetentionActivitiesImpl implements RetentionActivities {
     private static final Logger log = LoggerFactory.getLogger(RetentionActivitiesImpl.class);
@@ -100,9 +101,21 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
         List<String> warnings = new ArrayList<>();
         long bytes = 0;
 
+        // A retried attempt of this run finds what an earlier attempt purged already marked: it reports it again and writes its
+        // audit row only if that attempt did not get to it (auditOnce), never twice.
+        Map<Long, Long> purgedByThisRun = delete ? store.modelVersionsPurgedBy(retentionRun) : Map.of();
         for (ModelVersionState v : inventory.modelVersions()) {
             String subject = v.modelName() + " v" + v.version();
-            if (v.purgedAt() != null || v.artifactUri() == null) {
+            if (v.artifactUri() == null) {
+                continue;
+            }
+            if (v.purgedAt() != null) {
+                Long earlier = purgedByThisRun.get(v.id());
+                if (earlier != null) {
+                    auditArtifactPurged(request, retentionRun, v, earlier);
+                    removed.add(new RetentionItem(RetentionItem.MODEL_ARTIFACT, subject, earlier, List.of(), v.artifactUri()));
+                    bytes += earlier;
+                }
                 continue;
             }
             long size = v.artifactBytes() == null ? 0 : v.artifactBytes();
@@ -116,12 +129,7 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                 String reason = "retention: not live or a candidate anywhere, no active promotion, older than the " + complianceDays
                         + "-day compliance period, not trained on data under legal hold";
                 store.markPurged(PurgedSubject.MODEL_VERSION, v.id(), reason, retentionRun, size);
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("artifactUri", v.artifactUri());
-                details.put("bytes", size);
-                details.put("retentionRun", retentionRun);
-                registry.recordAudit(request.requestedBy(), "model.artifact_purged", AuditOutcome.SUCCESS, v.modelName(), v.version(), null,
-                        "Artifact of " + subject + " deleted by retention (" + size + " bytes); the version's record and lineage stay", details);
+                auditArtifactPurged(request, retentionRun, v, size);
             }
             removed.add(new RetentionItem(RetentionItem.MODEL_ARTIFACT, subject, size, List.of(), v.artifactUri()));
             bytes += size;
@@ -200,6 +208,17 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
         return outcome.bytes();
     }
 
+    private void auditArtifactPurged(RetentionRequest request, String retentionRun, ModelVersionState v, long size) {
+        String subject = v.modelName() + " v" + v.version();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("artifactUri", v.artifactUri());
+        details.put("bytes", size);
+        details.put("retentionRun", retentionRun);
+        store.auditOnce(retentionRun, "model_version:" + v.id(), request.requestedBy(), "model.artifact_purged", AuditOutcome.SUCCESS,
+                v.modelName(), v.version(), "Artifact of " + subject + " deleted by retention (" + size
+                        + " bytes); the version's record and lineage stay", details);
+    }
+
     private void audit(RetentionRequest request, RetentionReport report) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("retentionRun", report.retentionRun());
@@ -216,8 +235,10 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                         + report.kept().size() + " pinned"
                 : "Retention dry run: would delete " + report.removed().size() + " item(s), " + report.bytesReclaimed()
                         + " bytes; would keep " + report.kept().size() + " pinned";
-        registry.recordAudit(request.requestedBy(), report.mode() == RetentionMode.DELETE ? "retention.completed" : "retention.planned",
-                report.warnings().isEmpty() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, null, null, null, text, details);
+        // One summary row per run: a retried attempt whose predecessor already wrote it writes nothing.
+        store.auditOnce(report.retentionRun(), "run", request.requestedBy(),
+                report.mode() == RetentionMode.DELETE ? "retention.completed" : "retention.planned",
+                report.warnings().isEmpty() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, null, null, text, details);
     }
 
     private void heartbeat(String detail) {
