@@ -13,3 +13,9 @@ CREATE TABLE retention_audit_keys (
     CONSTRAINT retention_audit_keys_subject_not_blank CHECK (btrim(subject) <> '')
 );
 
+-- Prediction tables are append-only, so a VACUUM frees nothing there: retention deletes the old prediction rows of
+-- model versions nothing pins (Delta DELETE) and marks that on the model version with this new subject kind. The model
+-- version's own record and any mark of its artifact stay as they are.
+ALTER TABLE purge_marks DROP CONSTRAINT purge_marks_subject_kind_check;
+ALTER TABLE purge_marks ADD CONSTRAINT purge_marks_subject_kind_check
+    CHECK (subject_kind IN ('dataset_version', 'model_version', 'model_predictions'));

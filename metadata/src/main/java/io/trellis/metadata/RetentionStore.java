@@ -331,7 +331,9 @@ public final class RetentionStore {
     /** What a purge mark is on. */
     public enum PurgedSubject {
         MODEL_VERSION("model_version"),
-        DATASET_VERSION("dataset_version");
+        DATASET_VERSION("dataset_version"),
+        /** A model version's old prediction rows, deleted from prediction tables (V12). */
+        MODEL_PREDICTIONS("model_predictions");
 
         private final String dbValue;
 
