@@ -632,6 +632,10 @@ public final class Registry {
                             modelName + " v" + version + " is " + v.status + ": it did not pass its promotion gates when it was trained,"
                                     + " so it cannot be promoted. Promote a REGISTERED version, or retrain the model."));
                 }
+                Optional<TrellisException> purged = purgedArtifact(em, model.name, v, "promoted to " + target.name);
+                if (purged.isPresent()) {
+                    throw refused(em, requestedBy, action, modelName, version, promotionKey, purged.get());
+                }
                 if (target.ordinal == 0) {
                     throw refused(em, requestedBy, action, modelName, version, promotionKey, new TrellisException(ErrorCode.INVALID_REQUEST,
                             "Versions are not promoted to " + target.name + ", the first environment of model " + modelName
@@ -1028,6 +1032,10 @@ public final class Registry {
                                     .distinct().collect(Collectors.joining(", ")) + "). Promote it instead."));
                 }
             }
+            Optional<TrellisException> purged = purgedArtifact(em, model.name, restore, "restored in " + environment + " by a rollback");
+            if (purged.isPresent()) {
+                throw refused(em, actor, action, modelName, restore.version, null, purged.get());
+            }
             Instant now = now();
             current.validTo = now;
             em.flush();
@@ -1271,6 +1279,10 @@ public final class Registry {
                         modelName + " v" + version + " is " + target.status + " (it did not pass its promotion gates), so it cannot become the "
                                 + roleName + " in " + environmentName + ". Pick a REGISTERED version (see the model's versions)."));
             }
+            Optional<TrellisException> purged = purgedArtifact(em, model.name, target, "made the " + roleName + " version in " + environmentName);
+            if (purged.isPresent()) {
+                throw auditedFailure(em, actor, action, modelName, version, runKey, purged.get());
+            }
             DeploymentRow open = openPointer(em, env.id, roleName).orElse(null);
             if (open != null && open.modelVersionId.equals(target.id)) {
                 return deploymentRecord(em, model.name, open, env);
@@ -1406,6 +1418,25 @@ public final class Registry {
 
     private static int versionNumber(EntityManager em, Long modelVersionId) {
         return em.find(ModelVersionRow.class, modelVersionId).version;
+    }
+
+    /**
+     * INVALID_STATE when retention purged the version's artifact (V11 {@code purge_marks}): deploying it would only fail
+     * later, at the artifact fetch, so the pointer move or promotion is refused up front, naming the retention run.
+     */
+    private static Optional<TrellisException> purgedArtifact(EntityManager em, String modelName, ModelVersionRow v, String what) {
+        @SuppressWarnings("unchecked")
+        List<Object[]> marks = em.createNativeQuery("select purged_at, retention_run, reason from purge_marks"
+                        + " where subject_kind = 'model_version' and subject_id = ?1")
+                .setParameter(1, v.id).getResultList();
+        if (marks.isEmpty()) {
+            return Optional.empty();
+        }
+        Object[] mark = marks.get(0);
+        Object at = mark[0] instanceof java.sql.Timestamp t ? t.toInstant() : mark[0];
+        return Optional.of(new TrellisException(ErrorCode.INVALID_STATE, "model " + modelName + " v" + v.version
+                + " was purged by retention run " + mark[1] + " at " + at + " (reason: " + mark[2] + "); its artifact is deleted, so it"
+                + " cannot be " + what + ". Its record and lineage stay; deploy another version, or retrain the model to get a new one."));
     }
 
     /** Whether the pointer was opened by {@link #rollback} (its audit row names it). */

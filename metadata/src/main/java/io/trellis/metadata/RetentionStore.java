@@ -284,10 +284,56 @@ public final class RetentionStore {
         });
     }
 
+    /**
+     * Writes an audit row of retention run {@code retentionRun} about {@code subject} at most once (V12
+     * {@code retention_audit_keys}): the key and the row are written in one transaction, and nothing is written when the key
+     * is there already (a retried attempt of the same run). Returns whether the row was written now.
+     */
+    public boolean auditOnce(String retentionRun, String subject, String actor, String action, AuditOutcome outcome, String modelName,
+                             Integer modelVersion, String message, Map<String, Object> details) {
+        requireText(retentionRun, "retentionRun");
+        requireText(subject, "subject");
+        requireText(actor, "actor");
+        return tx.inTransaction(em -> {
+            boolean fresh = em.unwrap(Session.class).doReturningWork(c -> {
+                try (PreparedStatement ps = c.prepareStatement("insert into retention_audit_keys (retention_run, subject, action)"
+                        + " values (?, ?, ?) on conflict (retention_run, subject) do nothing")) {
+                    ps.setString(1, retentionRun);
+                    ps.setString(2, subject);
+                    ps.setString(3, action);
+                    return ps.executeUpdate() == 1;
+                }
+            });
+            if (fresh) {
+                Registry.audit(em, actor, action, outcome, modelName, modelVersion, null, message, details);
+            }
+            return fresh;
+        });
+    }
+
+    /** The ids of the model versions whose artifacts retention run {@code retentionRun} purged, with the bytes it recorded. */
+    public Map<Long, Long> modelVersionsPurgedBy(String retentionRun) {
+        return tx.inConnection(c -> {
+            Map<Long, Long> out = new TreeMap<>();
+            try (PreparedStatement ps = c.prepareStatement("select subject_id, bytes from purge_marks where subject_kind = 'model_version'"
+                    + " and retention_run = ?")) {
+                ps.setString(1, retentionRun);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        out.put(rs.getLong(1), rs.getLong(2));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     /** What a purge mark is on. */
     public enum PurgedSubject {
         MODEL_VERSION("model_version"),
-        DATASET_VERSION("dataset_version");
+        DATASET_VERSION("dataset_version"),
+        /** A model version's old prediction rows, deleted from prediction tables (V12). */
+        MODEL_PREDICTIONS("model_predictions");
 
         private final String dbValue;
 

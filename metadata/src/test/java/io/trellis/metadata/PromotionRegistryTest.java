@@ -517,6 +517,65 @@ class PromotionRegistryTest {
 
     // ------------------------------------------------------------ helpers
 
+    @Test
+    void aVersionWhoseArtifactRetentionPurgedIsRefusedUpFrontByRollbackPromotionAndPointerMoves() {
+        model("purged-model");
+        for (int i = 0; i < 3; i++) {
+            version("purged-model", "bob", ModelVersionStatus.REGISTERED);
+        }
+        promoteToProduction("purged-model", 1);
+        promoteToProduction("purged-model", 2);
+        long v1 = registry.version("purged-model", 1).orElseThrow().id();
+        assertThat(store.retention().markPurged(RetentionStore.PurgedSubject.MODEL_VERSION, v1, "retention: unpinned", "retention/run-7@r1", 1234))
+                .isTrue();
+        String purged = "model purged-model v1 was purged by retention run retention/run-7@r1 at ";
+
+        assertRefused(() -> registry.rollback("purged-model", "production", null, "oncall", "v2 is slow"), ErrorCode.INVALID_STATE)
+                .hasMessageStartingWith(purged).hasMessageContaining("(reason: retention: unpinned); its artifact is deleted, so it cannot be"
+                        + " restored in production by a rollback. Its record and lineage stay; deploy another version, or retrain the model");
+        assertRefused(() -> registry.rollback("purged-model", "staging", 1, "oncall", "v2 is slow"), ErrorCode.INVALID_STATE)
+                .hasMessageStartingWith(purged).hasMessageContaining("cannot be restored in staging by a rollback");
+        assertRefused(() -> registry.openPromotion("promote/purged-model/v1/production/after-purge", "purged-model", 1, "production", "alice", null),
+                ErrorCode.INVALID_STATE).hasMessageStartingWith(purged).hasMessageContaining("cannot be promoted to production");
+        assertRefusedAs(() -> registry.markLive("purged-model", 1, "staging", "alice", "override"), ErrorCode.INVALID_STATE)
+                .hasMessageStartingWith(purged).hasMessageContaining("cannot be made the live version in staging");
+        assertRefusedAs(() -> registry.markCandidate(null, "purged-model", 1, "dev", "alice"), ErrorCode.INVALID_STATE)
+                .hasMessageStartingWith(purged);
+
+        // nothing moved, nothing opened; each refusal audited REJECTED; unpurged versions are unaffected
+        assertThat(registry.live("purged-model", "production")).get().extracting(DeploymentRecord::version).isEqualTo(2);
+        assertThat(registry.promotion("promote/purged-model/v1/production/after-purge")).isEmpty();
+        assertThat(registry.auditTrail(AuditQuery.forModel("purged-model"))).filteredOn(e -> e.outcome() != AuditOutcome.SUCCESS)
+                .extracting(AuditEntry::action).containsExactly("environment.rolled_back", "environment.rolled_back", "promotion.requested",
+                        "environment.live_set", "environment.candidate_set");
+        promoteToProduction("purged-model", 3);
+        assertThat(registry.rollback("purged-model", "production", 2, "oncall", "v3 is slow").version()).isEqualTo(2);
+    }
+
+    @Test
+    void retentionAuditRowsAreWrittenOncePerRunAndSubject() {
+        RetentionStore retention = store.retention();
+        Map<String, Object> details = Map.of("retentionRun", "retention/once@r1");
+
+        assertThat(retention.auditOnce("retention/once@r1", "run", "anna", "retention.completed", AuditOutcome.SUCCESS, null, null,
+                "Retention deleted 1 item(s)", details)).isTrue();
+        assertThat(retention.auditOnce("retention/once@r1", "run", "anna", "retention.completed", AuditOutcome.SUCCESS, null, null,
+                "Retention deleted 1 item(s)", details)).isFalse();
+        assertThat(retention.auditOnce("retention/once@r1", "model_version:1", "anna", "model.artifact_purged", AuditOutcome.SUCCESS, null,
+                null, "Artifact deleted", details)).isTrue();
+        assertThat(retention.auditOnce("retention/once@r2", "run", "anna", "retention.completed", AuditOutcome.SUCCESS, null, null,
+                "Retention deleted 0 item(s)", Map.of("retentionRun", "retention/once@r2"))).isTrue();
+
+        assertThat(registry.auditTrail(AuditQuery.all().withLimit(10))).filteredOn(e -> e.details() != null
+                        && String.valueOf(e.details().get("retentionRun")).startsWith("retention/once@"))
+                .extracting(AuditEntry::action, e -> e.details().get("retentionRun"))
+                .containsExactly(tuple("retention.completed", "retention/once@r1"), tuple("model.artifact_purged", "retention/once@r1"),
+                        tuple("retention.completed", "retention/once@r2"));
+        assertThatThrownBy(() -> retention.auditOnce(" ", "run", "anna", "retention.completed", AuditOutcome.SUCCESS, null, null, "x", details))
+                .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_REQUEST))
+                .hasMessageContaining("retentionRun");
+    }
+
     private static void model(String name) {
         registry.applyModelSpec(name, "name: " + name, "sha-" + name, null, "alice");
     }

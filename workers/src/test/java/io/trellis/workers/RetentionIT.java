@@ -66,6 +66,7 @@ class RetentionIT {
     private String featureTable;
     private final ByteArrayOutputStream output = new ByteArrayOutputStream();
     private PrintStream out;
+    private RetentionReport deleted;
 
     @BeforeAll
     void startStack() {
@@ -121,6 +122,8 @@ class RetentionIT {
             assertThat(outcome.status()).as("retrain %d: %s", i, outcome.message()).isEqualTo(RunStatus.SUCCEEDED);
             assertThat(outcome.result().features().version()).isEqualTo(i - 1);
         }
+        // v1 was live in staging before v2: a rollback would restore it, until retention purges it
+        registry.markLive(MODEL, 1, "staging", "alice", "retention IT");
         registry.markLive(MODEL, 2, "staging", "alice", "retention IT");
         assertThat(registry.findChampion(MODEL).orElseThrow().version()).isEqualTo(2);
         // v0, v1, v2 of the feature table: 9, 6, 3 hours old (Delta's VACUUM counts whole hours)
@@ -208,6 +211,7 @@ class RetentionIT {
     @Order(5)
     void retentionDeletesWhatNothingPinsAndThePinnedModelStillReproduces() {
         RetentionReport done = retention(RetentionMode.DELETE);
+        deleted = done;
 
         assertThat(subjects(done.removed(), RetentionItem.MODEL_ARTIFACT)).containsExactly(MODEL + " v1");
         assertThat(subjects(done.removed(), RetentionItem.DELTA_FILES)).containsExactly(featureTable + "@0..0");
@@ -251,5 +255,127 @@ class RetentionIT {
         assertThatThrownBy(() -> store.setHold(featureTable, 0, "too late", AUDITOR))
                 .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
                 .hasMessageContaining("purged");
+    }
+
+    private List<AuditEntry> auditOfRun(String action, String retentionRun) {
+        return audit(action).stream().filter(e -> e.details() != null && retentionRun.equals(e.details().get("retentionRun"))).toList();
+    }
+
+    @Test
+    @Order(6)
+    void deployingTheVersionWhoseArtifactWasPurgedIsRefusedUpFrontNamingTheRetentionRun() {
+        assertThat(deleted).as("the deleting run of order 5").isNotNull();
+        String expected = "model " + MODEL + " v1 was purged by retention run " + deleted.retentionRun() + " at ";
+        int rejectedBefore = (int) audit("environment.rolled_back").stream().filter(e -> e.outcome() == AuditOutcome.REJECTED).count();
+
+        // rollback to v1 by number, and to "the previous live version" (which is v1)
+        assertThatThrownBy(() -> registry.rollback(MODEL, "staging", 1, "alice", "v2 misbehaves"))
+                .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                .hasMessageContaining(expected).hasMessageContaining("(reason: retention: not live or a candidate anywhere")
+                .hasMessageContaining("cannot be restored in staging by a rollback");
+        assertThatThrownBy(() -> registry.rollback(MODEL, "staging", null, "alice", "v2 misbehaves"))
+                .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                .hasMessageContaining(expected);
+        // a promotion of v1, and a direct pointer move
+        assertThatThrownBy(() -> registry.openPromotion("promote/" + MODEL + "/v1/staging", MODEL, 1, "staging", "alice", "again"))
+                .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                .hasMessageContaining(expected).hasMessageContaining("cannot be promoted to staging");
+        assertThatThrownBy(() -> registry.markLive(MODEL, 1, "dev", "alice", "override"))
+                .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.INVALID_STATE))
+                .hasMessageContaining(expected);
+
+        // nothing moved, no promotion opened, each refusal audited
+        assertThat(registry.live(MODEL, "staging").orElseThrow().version()).isEqualTo(2);
+        assertThat(registry.promotion("promote/" + MODEL + "/v1/staging")).isEmpty();
+        assertThat(audit("environment.rolled_back")).filteredOn(e -> e.outcome() == AuditOutcome.REJECTED).hasSize(rejectedBefore + 2);
+        assertThat(audit("promotion.requested")).filteredOn(e -> e.outcome() == AuditOutcome.REJECTED)
+                .anySatisfy(e -> assertThat(e.message()).contains(expected));
+    }
+
+    @Test
+    @Order(7)
+    void aRetriedAttemptOfTheDeletingRunWritesNoSecondSummaryOrPurgeAuditRow() {
+        String run = deleted.retentionRun();
+        assertThat(auditOfRun("retention.completed", run)).hasSize(1);
+        assertThat(auditOfRun("model.artifact_purged", run)).hasSize(1);
+        var attempt = new io.trellis.activities.retention.RetentionActivitiesImpl(registry, store, runtime.artifactStore(), runtime.spark(),
+                0, Duration.ZERO, Clock.systemUTC());
+        RetentionRequest request = new RetentionRequest(RetentionMode.DELETE, AUDITOR, "retention IT");
+
+        // the same activity again for the same retention run, as Temporal retries it, twice
+        RetentionReport second = attempt.reclaim(request, run);
+        RetentionReport third = attempt.reclaim(request, run);
+
+        // what the first attempt purged is reported again (same bytes), but no audit row is written a second time
+        for (RetentionReport retried : List.of(second, third)) {
+            assertThat(retried.retentionRun()).isEqualTo(run);
+            assertThat(retried.removed()).filteredOn(i -> i.kind().equals(RetentionItem.MODEL_ARTIFACT)).singleElement().satisfies(i -> {
+                assertThat(i.subject()).isEqualTo(MODEL + " v1");
+                assertThat(i.bytes()).isEqualTo(deleted.removed().stream().filter(d -> d.subject().equals(MODEL + " v1")).findFirst()
+                        .orElseThrow().bytes());
+            });
+        }
+        assertThat(auditOfRun("retention.completed", run)).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains(deleted.bytesReclaimed() + " bytes reclaimed"));
+        assertThat(auditOfRun("model.artifact_purged", run)).singleElement().satisfies(e -> assertThat(e.modelVersion()).isEqualTo(1));
+        ModelVersionRecord v1 = registry.version(MODEL, 1).orElseThrow();
+        assertThat(store.modelVersionsPurgedBy(run)).containsOnlyKeys(v1.id());
+        // a different run id is a different run: it gets its own summary row
+        String other = run + "-other";
+        attempt.reclaim(request, other);
+        attempt.reclaim(request, other);
+        assertThat(auditOfRun("retention.completed", other)).hasSize(1);
+        assertThat(auditOfRun("model.artifact_purged", other)).isEmpty();
+    }
+
+    @Test
+    @Order(8)
+    void oldPredictionRowsOfTheUnpinnedVersionAreDeletedInOneCommitAndPinnedVersionsRowsStay() {
+        String predictions = runtime.lake().resolve("predictions/" + MODEL + "-retention");
+        long scoredAt = java.time.Instant.now().minus(Duration.ofDays(2)).getEpochSecond();
+        for (int[] versionAndRows : new int[][] {{1, 30}, {2, 20}, {3, 10}}) {
+            runtime.spark().range(0, versionAndRows[1], 1, 1).selectExpr("id as customer_id", "0.5d as score", "1 as prediction",
+                            "'" + MODEL + "' as model_name", "cast(" + versionAndRows[0] + " as int) as model_version", "'score-it' as run_key",
+                            "cast(" + scoredAt + " as timestamp) as scored_at", "'lake/source' as source_table", "cast(0 as bigint) as source_version")
+                    .coalesce(1).write().format("delta").mode("append").save(predictions);
+        }
+        // one recorded version per scoring commit, as batch scoring records them
+        for (long v = 0; v <= 2; v++) {
+            registry.recordDatasetVersion(predictions, v, 10, io.trellis.metadata.DatasetKind.PREDICTIONS, null);
+        }
+        java.util.function.LongFunction<Map<Long, Long>> rowsPerVersion = version -> {
+            Map<Long, Long> out = new java.util.TreeMap<>();
+            DeltaTables.read(runtime.spark(), new DatasetVersion(predictions, version)).groupBy("model_version").count().collectAsList()
+                    .forEach(r -> out.put((long) r.getInt(0), r.getLong(1)));
+            return out;
+        };
+        String v1Rows = predictions + " " + MODEL + " v1: 30 rows";
+
+        RetentionReport dry = retention(RetentionMode.DRY_RUN);
+
+        assertThat(subjects(dry.removed(), RetentionItem.PREDICTION_ROWS)).containsExactly(v1Rows);
+        assertThat(DeltaTables.latestVersion(runtime.spark(), predictions)).as("a dry run changes nothing").isEqualTo(2);
+
+        RetentionReport done = retention(RetentionMode.DELETE);
+
+        assertThat(subjects(done.removed(), RetentionItem.PREDICTION_ROWS)).containsExactly(v1Rows);
+        assertThat(done.warnings()).isEmpty();
+        // the DELETE is version 3 (Delta 4 then logs the VACUUM's start and end as versions 4 and 5)
+        assertThat(DeltaTables.versionWithUserMetadata(runtime.spark(), predictions, "trellis-retention:" + done.retentionRun())).hasValue(3);
+        assertThat(DeltaTables.operationMetrics(runtime.spark(), predictions, 3)).containsEntry("numDeletedRows", "30");
+        assertThat(rowsPerVersion.apply(3)).containsExactly(Map.entry(2L, 20L), Map.entry(3L, 10L));
+        assertThat(rowsPerVersion.apply(DeltaTables.latestVersion(runtime.spark(), predictions)))
+                .containsExactly(Map.entry(2L, 20L), Map.entry(3L, 10L));
+        // the DELETE dropped v1's file whole (its rows were a file of their own); the vacuum (margin 0) then freed it
+        assertThat(subjects(done.removed(), RetentionItem.DELTA_FILES)).containsExactly(predictions + "@0..2");
+        ModelVersionRecord v1 = registry.version(MODEL, 1).orElseThrow();
+        assertThat(store.purgedAt(PurgedSubject.MODEL_PREDICTIONS, v1.id())).isPresent();
+        assertThat(store.purgedAt(PurgedSubject.MODEL_PREDICTIONS, registry.version(MODEL, 2).orElseThrow().id())).isEmpty();
+        assertThat(store.purgedAt(PurgedSubject.MODEL_PREDICTIONS, registry.version(MODEL, 3).orElseThrow().id())).isEmpty();
+
+        // the next run finds no rows left to delete
+        RetentionReport again = retention(RetentionMode.DELETE);
+        assertThat(subjects(again.removed(), RetentionItem.PREDICTION_ROWS)).isEmpty();
+        assertThat(DeltaTables.versionWithUserMetadata(runtime.spark(), predictions, "trellis-retention:" + again.retentionRun())).isEmpty();
     }
 }

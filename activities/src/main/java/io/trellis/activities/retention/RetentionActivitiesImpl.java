@@ -12,6 +12,8 @@ import io.trellis.metadata.RetentionStore.ModelVersionState;
 import io.trellis.metadata.RetentionStore.PurgedSubject;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.retention.DeltaVacuum;
+import io.trellis.spark.retention.PredictionRowsPurge;
+import io.trellis.spark.retention.PredictionRowsPurge.ModelVersionKey;
 import io.trellis.workflows.activities.ArtifactRef;
 import io.trellis.workflows.retention.RetentionActivities;
 import io.trellis.workflows.retention.RetentionItem;
@@ -35,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * gains a purge mark; its registry row, lineage and audit history stay. Feature and prediction tables: each is vacuumed
  * keeping its oldest pinned version (or its latest, when none is pinned) and every later version readable; the recorded
  * versions before it lose the files only they referenced and are marked purged. Raw source tables are never touched:
- * they are the users' data, and every reproduction starts from them.
+ * they are the users' data, and every reproduction starts from them. Prediction tables are append-only: before their
+ * vacuum, the rows of unpinned model versions scored before the compliance cutoff are deleted ({@link PredictionRowsPurge}).
  *
  * <p>Audit: {@code retention.planned} for a dry run, {@code retention.completed} for a deletion (one row each, with the
- * lists and bytes), and {@code model.artifact_purged} per model version whose artifact went.
+ * lists and bytes), and {@code model.artifact_purged} per model version whose artifact went. Each is written at most once
+ * per retention run and subject ({@link RetentionStore#auditOnce}), so a retried attempt never duplicates them.
  */
 public final class RetentionActivitiesImpl implements RetentionActivities {
     private static final Logger log = LoggerFactory.getLogger(RetentionActivitiesImpl.class);
@@ -100,9 +104,21 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
         List<String> warnings = new ArrayList<>();
         long bytes = 0;
 
+        // A retried attempt of this run finds what an earlier attempt purged already marked: it reports it again and writes its
+        // audit row only if that attempt did not get to it (auditOnce), never twice.
+        Map<Long, Long> purgedByThisRun = delete ? store.modelVersionsPurgedBy(retentionRun) : Map.of();
         for (ModelVersionState v : inventory.modelVersions()) {
             String subject = v.modelName() + " v" + v.version();
-            if (v.purgedAt() != null || v.artifactUri() == null) {
+            if (v.artifactUri() == null) {
+                continue;
+            }
+            if (v.purgedAt() != null) {
+                Long earlier = purgedByThisRun.get(v.id());
+                if (earlier != null) {
+                    auditArtifactPurged(request, retentionRun, v, earlier);
+                    removed.add(new RetentionItem(RetentionItem.MODEL_ARTIFACT, subject, earlier, List.of(), v.artifactUri()));
+                    bytes += earlier;
+                }
                 continue;
             }
             long size = v.artifactBytes() == null ? 0 : v.artifactBytes();
@@ -116,12 +132,7 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                 String reason = "retention: not live or a candidate anywhere, no active promotion, older than the " + complianceDays
                         + "-day compliance period, not trained on data under legal hold";
                 store.markPurged(PurgedSubject.MODEL_VERSION, v.id(), reason, retentionRun, size);
-                Map<String, Object> details = new LinkedHashMap<>();
-                details.put("artifactUri", v.artifactUri());
-                details.put("bytes", size);
-                details.put("retentionRun", retentionRun);
-                registry.recordAudit(request.requestedBy(), "model.artifact_purged", AuditOutcome.SUCCESS, v.modelName(), v.version(), null,
-                        "Artifact of " + subject + " deleted by retention (" + size + " bytes); the version's record and lineage stay", details);
+                auditArtifactPurged(request, retentionRun, v, size);
             }
             removed.add(new RetentionItem(RetentionItem.MODEL_ARTIFACT, subject, size, List.of(), v.artifactUri()));
             bytes += size;
@@ -133,7 +144,23 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                 tables.computeIfAbsent(d.tablePath(), k -> new ArrayList<>()).add(d);
             }
         }
+        // Prediction rows of model versions nothing pins (their pins include the compliance period) may go, scored before the cutoff.
+        Map<ModelVersionKey, ModelVersionState> unpinned = new TreeMap<>();
+        for (ModelVersionState v : inventory.modelVersions()) {
+            if (!v.pinned()) {
+                unpinned.put(new ModelVersionKey(v.modelName(), v.version()), v);
+            }
+        }
         for (Map.Entry<String, List<DatasetVersionState>> table : tables.entrySet()) {
+            if (table.getValue().stream().anyMatch(d -> d.kind().equals("predictions"))) {
+                heartbeat("prediction rows " + table.getKey());
+                try {
+                    reclaimPredictionRows(table.getKey(), unpinned, cutoff, delete, retentionRun, removed);
+                } catch (RuntimeException e) {
+                    log.warn("retention left the prediction rows of {}: {}", table.getKey(), e.getMessage());
+                    warnings.add(table.getKey() + ": prediction rows not deleted, " + e.getMessage());
+                }
+            }
             heartbeat("table " + table.getKey());
             try {
                 bytes += reclaimTable(table.getKey(), table.getValue(), delete, retentionRun, removed, kept);
@@ -148,6 +175,31 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                 warnings);
         audit(request, report);
         return report;
+    }
+
+    /**
+     * Prediction tables are append-only, so a vacuum frees nothing there: the rows of unpinned model versions scored before the
+     * compliance cutoff go in one Delta DELETE (before the vacuum, which frees the rewritten files once the DELETE is older than
+     * its horizon), and each such model version gets a {@code model_predictions} purge mark. Rows of pinned versions stay.
+     */
+    private void reclaimPredictionRows(String path, Map<ModelVersionKey, ModelVersionState> unpinned, Instant cutoff, boolean delete,
+                                       String retentionRun, List<RetentionItem> removed) {
+        if (!DeltaTables.exists(spark, path)) {
+            throw new IllegalStateException("no Delta table at this path any more");
+        }
+        PredictionRowsPurge.Outcome outcome = delete ? PredictionRowsPurge.delete(spark, path, unpinned.keySet(), cutoff, retentionRun)
+                : PredictionRowsPurge.plan(spark, path, unpinned.keySet(), cutoff);
+        for (Map.Entry<ModelVersionKey, Long> rows : outcome.rows().entrySet()) {
+            String where = outcome.commitVersion().isPresent() ? "deleted by Delta version " + outcome.commitVersion().getAsLong()
+                    : "would be deleted";
+            removed.add(new RetentionItem(RetentionItem.PREDICTION_ROWS, path + " " + rows.getKey() + ": " + rows.getValue() + " rows", 0,
+                    List.of(), rows.getValue() + " rows scored before " + cutoff + " " + where + "; their files go with a later vacuum"));
+            if (delete) {
+                ModelVersionState v = unpinned.get(rows.getKey());
+                store.markPurged(PurgedSubject.MODEL_PREDICTIONS, v.id(), "retention: " + rows.getValue() + " prediction rows scored before "
+                        + cutoff + " deleted from " + path + " (Delta version " + outcome.commitVersion().getAsLong() + ")", retentionRun, 0);
+            }
+        }
     }
 
     /** Vacuums one table up to its oldest pinned version; returns the bytes freed (or that would be). */
@@ -200,6 +252,17 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
         return outcome.bytes();
     }
 
+    private void auditArtifactPurged(RetentionRequest request, String retentionRun, ModelVersionState v, long size) {
+        String subject = v.modelName() + " v" + v.version();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("artifactUri", v.artifactUri());
+        details.put("bytes", size);
+        details.put("retentionRun", retentionRun);
+        store.auditOnce(retentionRun, "model_version:" + v.id(), request.requestedBy(), "model.artifact_purged", AuditOutcome.SUCCESS,
+                v.modelName(), v.version(), "Artifact of " + subject + " deleted by retention (" + size
+                        + " bytes); the version's record and lineage stay", details);
+    }
+
     private void audit(RetentionRequest request, RetentionReport report) {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("retentionRun", report.retentionRun());
@@ -216,8 +279,10 @@ public final class RetentionActivitiesImpl implements RetentionActivities {
                         + report.kept().size() + " pinned"
                 : "Retention dry run: would delete " + report.removed().size() + " item(s), " + report.bytesReclaimed()
                         + " bytes; would keep " + report.kept().size() + " pinned";
-        registry.recordAudit(request.requestedBy(), report.mode() == RetentionMode.DELETE ? "retention.completed" : "retention.planned",
-                report.warnings().isEmpty() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, null, null, null, text, details);
+        // One summary row per run: a retried attempt whose predecessor already wrote it writes nothing.
+        store.auditOnce(report.retentionRun(), "run", request.requestedBy(),
+                report.mode() == RetentionMode.DELETE ? "retention.completed" : "retention.planned",
+                report.warnings().isEmpty() ? AuditOutcome.SUCCESS : AuditOutcome.FAILURE, null, null, text, details);
     }
 
     private void heartbeat(String detail) {

@@ -252,4 +252,38 @@ class S3ArtifactStoreIT {
             System.clearProperty("aws.secretAccessKey");
         }
     }
+
+    @Test
+    void deletingAnArtifactRemovesEveryObjectUnderItsFolderOnlyAndASecondDeleteIsHarmless() throws Exception {
+        Files.createDirectories(tmp.resolve("del/metadata"));
+        Path dir = model("del", "weights-to-purge");
+        Files.createDirectories(tmp.resolve("keep/metadata"));
+        Path other = model("keep", "weights-to-keep");
+        try (S3ArtifactStore store = store(settings("retention", ""), new CopyOnWriteArrayList<>())) {
+            ArtifactRef purged = store.put("m/runs/1", dir);
+            // a neighbour whose key starts with the same characters ("1" / "10"): it must survive
+            ArtifactRef neighbour = store.put("m/runs/10", other);
+            store.fetch(purged); // leaves a cached copy, which must not answer a fetch after the delete
+            List<S3Object> before = admin.listObjectsV2(b -> b.bucket(BUCKET).prefix("retention/m/runs/1/")).contents();
+            long dataBytes = before.stream().filter(o -> !o.key().endsWith("/MANIFEST")).mapToLong(S3Object::size).sum();
+            assertThat(before).hasSize(3);
+
+            long freed = store.delete(purged);
+
+            // the manifest goes first (not counted: it is not listed any more), then every data object
+            assertThat(freed).isEqualTo(dataBytes).isEqualTo(purged.bytes());
+            assertThat(admin.listObjectsV2(b -> b.bucket(BUCKET).prefix("retention/m/runs/1/")).contents()).isEmpty();
+            assertThatThrownBy(() -> store.fetch(purged))
+                    .isInstanceOfSatisfying(TrellisException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.ARTIFACT_CHECKSUM_MISMATCH))
+                    .hasMessageContaining("artifact " + purged.uri() + " is missing from the artifact store")
+                    .hasMessageContaining("s3://" + BUCKET + "/retention/m/runs/1/MANIFEST");
+            // deleting again (a retried retention attempt) finds nothing and frees nothing
+            assertThat(store.delete(purged)).isZero();
+            assertThat(admin.listObjectsV2(b -> b.bucket(BUCKET).prefix("retention/m/runs/10/")).contents()).hasSize(3);
+            assertThat(Files.readString(store.fetch(neighbour).resolve("stages/0_lr/data/part-00000.parquet"))).isEqualTo("weights-to-keep");
+            // a reference that names no artifact folder is refused rather than deleting a whole prefix
+            assertThatThrownBy(() -> store.delete(new ArtifactRef("s3://" + BUCKET + "/retention/m/runs", purged.sha256(), 0)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("does not name an artifact folder");
+        }
+    }
 }
