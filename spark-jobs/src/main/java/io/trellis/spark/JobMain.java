@@ -14,8 +14,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
@@ -37,7 +39,9 @@ public final class JobMain {
     public static final String SPEC_JSON_SUFFIX = ".spec.json";
     /** The Spark job group a job's core runs in; its tasks are what the report's {@code usage} sums. */
     public static final String USAGE_GROUP = "trellis-job";
-    private static final java.time.Duration USAGE_SETTLE = java.time.Duration.ofSeconds(10);
+    private static final List<String> RESOURCE_KEYS = List.of("spark.executor.memory", "spark.executor.cores",
+            "spark.executor.instances", "spark.cores.max", "spark.driver.memory");
+    private static final Duration USAGE_SETTLE = Duration.ofSeconds(10);
     private static final ObjectMapper RECORDS = new ObjectMapper()
             .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -120,8 +124,8 @@ public final class JobMain {
     }
 
     /**
-     * Adds {@code applicationId} and {@code usage} (a {@link ResourceUsage}: what the job group's tasks used, its wall time
-     * the core's) to a report; leaves them out when there is no session or reading them fails (the report still goes).
+     * Adds {@code applicationId}, {@code resources} (the executor and driver sizes in the application's configuration) and
+     * {@code usage} (a {@link ResourceUsage}: what the job group's tasks used, its wall time the core's) to a report; leaves them out when there is no session or reading them fails (the report still goes).
      */
     static void putUsage(Map<String, Object> report, SparkSession spark, ResourceUsageListener usage, long started) {
         if (spark == null || usage == null) {
@@ -133,6 +137,15 @@ public final class JobMain {
                 System.err.println("Spark's listener bus did not drain within " + USAGE_SETTLE + "; the usage may miss the last tasks");
             }
             report.put("applicationId", spark.sparkContext().applicationId());
+            // The sizes the application ran with, as its own configuration says (the spec's or the worker's settings).
+            Map<String, String> resources = new LinkedHashMap<>();
+            for (String key : RESOURCE_KEYS) {
+                scala.Option<String> value = spark.sparkContext().getConf().getOption(key);
+                if (value.isDefined()) {
+                    resources.put(key, value.get());
+                }
+            }
+            report.put("resources", resources);
             report.put("usage", usage.take(USAGE_GROUP).withWallMillis(wallMillis));
         } catch (RuntimeException e) {
             System.err.println("usage not reported: " + e);
