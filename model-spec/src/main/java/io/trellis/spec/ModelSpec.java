@@ -24,7 +24,16 @@ public record ModelSpec(
         Promotion promotion,
         Scoring scoring,
         Monitoring monitoring,
-        Budget budget) {
+        Budget budget,
+        Resources resources) {
+
+    /** A spec without a {@code resources} section (the arity before it existed; old call sites and histories). */
+    public ModelSpec(String name, String description, Source source, String label, Features features, Algorithm algorithm,
+                     Split split, Evaluation evaluation, Gates gates, Quality quality, List<String> environments,
+                     Promotion promotion, Scoring scoring, Monitoring monitoring, Budget budget) {
+        this(name, description, source, label, features, algorithm, split, evaluation, gates, quality, environments, promotion,
+                scoring, monitoring, budget, null);
+    }
 
     /** The source Delta table, relative to the lake root (e.g. {@code raw/customer_churn}) or an absolute URI. */
     public record Source(String table, String keyColumn) {}
@@ -107,6 +116,31 @@ public record ModelSpec(
      * use: a Spark step that takes the run's recorded cost past it is cancelled.
      */
     public record Budget(Double perRun, Double perMonth, BudgetPolicy onExceed, Double hardLimitPerRun) {}
+
+    /**
+     * What each retrain Spark job asks the cluster for, in cluster mode ({@code trellis.spark.mode=cluster}): every field
+     * is optional and, where set, replaces the worker's {@code trellis.spark.executor.*} / {@code trellis.spark.driver.memory}
+     * setting on that job's spark-submit command line. Memory sizes are Spark's ({@code 512m}, {@code 2g}). {@code steps}
+     * overrides the defaults for one step ({@link #STEPS}); a step's own {@code steps} is always null. Ignored in local
+     * mode, where every job runs on the worker's own session.
+     */
+    public record Resources(String executorMemory, Integer executorCores, Integer executorInstances, String driverMemory,
+                            Map<String, Resources> steps) {
+        /** The retrain's Spark steps, as {@code resources.steps} names them. */
+        public static final List<String> STEPS = List.of("validate", "features", "train", "evaluate");
+
+        /** What {@code step} asks for: its own values where set, else the defaults. */
+        public Resources forStep(String step) {
+            Resources own = steps == null ? null : steps.get(step);
+            if (own == null) {
+                return new Resources(executorMemory, executorCores, executorInstances, driverMemory, null);
+            }
+            return new Resources(own.executorMemory != null ? own.executorMemory : executorMemory,
+                    own.executorCores != null ? own.executorCores : executorCores,
+                    own.executorInstances != null ? own.executorInstances : executorInstances,
+                    own.driverMemory != null ? own.driverMemory : driverMemory, null);
+        }
+    }
 
     /** What a retrain does when its estimate is over budget. */
     public enum BudgetPolicy {

@@ -92,7 +92,8 @@ public final class ModelSpecLoader {
 
     private ModelSpec read(ObjectNode root) {
         known(root, "", "name", "description", "source", "label", "features", "algorithm", "split",
-                "evaluation", "gates", "quality", "environments", "promotion", "scoring", "monitoring", "budget");
+                "evaluation", "gates", "quality", "environments", "promotion", "scoring", "monitoring", "budget",
+                "resources");
         String name = text(root, "", "name", true);
         if (name != null && !NAME.matcher(name).matches()) {
             problems.add("name: '" + name + "' must be 1-63 lowercase letters, digits, '-' or '_', starting with a letter or digit");
@@ -143,13 +144,74 @@ public final class ModelSpecLoader {
         ModelSpec.Scoring scoring = readScoring(object(root, "", "scoring", false));
         ModelSpec.Monitoring monitoring = readMonitoring(object(root, "", "monitoring", false), environments);
         ModelSpec.Budget budget = readBudget(object(root, "", "budget", false));
+        ModelSpec.Resources resources = readResources(object(root, "", "resources", false));
 
         if (!problems.isEmpty()) {
             return null;
         }
         return new ModelSpec(name, description, new ModelSpec.Source(table, key), label,
                 new ModelSpec.Features(numeric, categorical), algorithm, split, evaluation, gates, quality, environments,
-                promotion, scoring, monitoring, budget);
+                promotion, scoring, monitoring, budget, resources);
+    }
+
+    /** Spark's memory sizes with a unit: {@code 512m}, {@code 2g}, {@code 1536mb}; a bare number is refused as ambiguous. */
+    private static final Pattern MEMORY = Pattern.compile("[1-9][0-9]*[kmgt]b?", Pattern.CASE_INSENSITIVE);
+
+    private ModelSpec.Resources readResources(ObjectNode node) {
+        if (node == null) {
+            return null;
+        }
+        known(node, "resources.", "executorMemory", "executorCores", "executorInstances", "driverMemory", "steps");
+        Map<String, ModelSpec.Resources> steps = null;
+        ObjectNode stepsNode = object(node, "resources.", "steps", false);
+        if (stepsNode != null) {
+            steps = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = stepsNode.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                String path = "resources.steps." + e.getKey();
+                if (!ModelSpec.Resources.STEPS.contains(e.getKey())) {
+                    problems.add(path + ": unknown step; the retrain's Spark steps are " + String.join(", ", ModelSpec.Resources.STEPS));
+                    continue;
+                }
+                ObjectNode step = object(stepsNode, "resources.steps.", e.getKey(), true);
+                if (step != null) {
+                    known(step, path + ".", "executorMemory", "executorCores", "executorInstances", "driverMemory");
+                    steps.put(e.getKey(), jobResources(step, path + ".", null));
+                }
+            }
+            steps = Map.copyOf(steps);
+        }
+        return jobResources(node, "resources.", steps);
+    }
+
+    private ModelSpec.Resources jobResources(ObjectNode node, String path, Map<String, ModelSpec.Resources> steps) {
+        return new ModelSpec.Resources(memory(node, path, "executorMemory"), count(node, path, "executorCores"),
+                count(node, path, "executorInstances"), memory(node, path, "driverMemory"), steps);
+    }
+
+    private String memory(ObjectNode node, String path, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isTextual() || !MEMORY.matcher(v.asText().trim()).matches()) {
+            problems.add(path + field + ": " + describe(v) + " is not a memory size; write a whole number and a unit"
+                    + " (k, m, g or t), e.g. 512m or 2g");
+            return null;
+        }
+        return v.asText().trim().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    private Integer count(ObjectNode node, String path, String field) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            return null;
+        }
+        if (!v.isIntegralNumber() || v.asLong() < 1 || v.asLong() > Integer.MAX_VALUE) {
+            problems.add(path + field + ": must be a whole number of at least 1, got " + describe(v));
+            return null;
+        }
+        return v.asInt();
     }
 
     private ModelSpec.Budget readBudget(ObjectNode node) {

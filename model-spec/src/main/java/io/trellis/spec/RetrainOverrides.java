@@ -118,7 +118,8 @@ public record RetrainOverrides(String from, String to, Map<String, Double> hyper
         merged.putAll(hyperparameters);
         return new ModelSpec(spec.name(), spec.description(), spec.source(), spec.label(), spec.features(),
                 new ModelSpec.Algorithm(spec.algorithm().type(), Map.copyOf(merged)), spec.split(), spec.evaluation(), spec.gates(),
-                spec.quality(), spec.environments(), spec.promotion(), spec.scoring(), spec.monitoring(), spec.budget());
+                spec.quality(), spec.environments(), spec.promotion(), spec.scoring(), spec.monitoring(), spec.budget(),
+                spec.resources());
     }
 
     /** The overrides as plain JSON-able values, for the run's record and its audit row. */

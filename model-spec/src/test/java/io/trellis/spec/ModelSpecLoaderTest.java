@@ -45,6 +45,67 @@ class ModelSpecLoaderTest {
     }
 
     @Test
+    void resourcesAreOptionalAndGiveEachStepItsOverridesOverTheDefaults() {
+        assertThat(ModelSpecLoader.parse(MINIMAL).resources()).isNull();
+        ModelSpec.Resources r = ModelSpecLoader.parse(MINIMAL + """
+                resources:
+                  executorMemory: 2g
+                  executorCores: 2
+                  executorInstances: 3
+                  driverMemory: 1G
+                  steps:
+                    train: {executorMemory: 4096m, executorCores: 4}
+                    evaluate: {driverMemory: 768m}
+                """).resources();
+        assertThat(r.forStep("train")).isEqualTo(new ModelSpec.Resources("4096m", 4, 3, "1g", null));
+        assertThat(r.forStep("evaluate")).isEqualTo(new ModelSpec.Resources("2g", 2, 3, "768m", null));
+        assertThat(r.forStep("validate")).isEqualTo(new ModelSpec.Resources("2g", 2, 3, "1g", null));
+        ModelSpec.Resources onlyStep = ModelSpecLoader.parse(MINIMAL + "resources: {steps: {features: {executorInstances: 1}}}\n").resources();
+        assertThat(onlyStep.forStep("features")).isEqualTo(new ModelSpec.Resources(null, null, 1, null, null));
+        assertThat(onlyStep.forStep("train")).isEqualTo(new ModelSpec.Resources(null, null, null, null, null));
+    }
+
+    @Test
+    void badResourcesAreRefusedWithTheFieldAndTheFix() {
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {executorMemory: 2gigs}\n"))
+                .isInstanceOf(TrellisException.class)
+                .hasMessageContaining("resources.executorMemory: the string '2gigs' is not a memory size; write a whole number and a"
+                        + " unit (k, m, g or t), e.g. 512m or 2g");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {driverMemory: 1024}\n"))
+                .hasMessageContaining("resources.driverMemory: number 1024 is not a memory size");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {executorCores: 0}\n"))
+                .hasMessageContaining("resources.executorCores: must be a whole number of at least 1, got number 0");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {executorCores: -2}\n"))
+                .hasMessageContaining("resources.executorCores: must be a whole number of at least 1, got number -2");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {executorInstances: 1.5}\n"))
+                .hasMessageContaining("resources.executorInstances: must be a whole number of at least 1, got number 1.5");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {steps: {trian: {executorMemory: 4g}}}\n"))
+                .hasMessageContaining("resources.steps.trian: unknown step; the retrain's Spark steps are validate, features, train, evaluate");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {steps: {train: {executorCores: 0, memory: 4g}}}\n"))
+                .hasMessageContaining("resources.steps.train.executorCores: must be a whole number of at least 1, got number 0")
+                .hasMessageContaining("resources.steps.train.memory: unknown field");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {steps: {train: 4g}}\n"))
+                .hasMessageContaining("resources.steps.train: must be a mapping, got the string '4g'");
+        assertThatThrownBy(() -> ModelSpecLoader.parse(MINIMAL + "resources: {executorMemroy: 4g}\n"))
+                .hasMessageContaining("resources.executorMemroy: unknown field");
+    }
+
+    @Test
+    void theSpecRecordTravelsAsJsonWithAndWithoutResources() throws Exception {
+        // As Temporal carries it: a history written before the resources section existed has no such field.
+        var json = new com.fasterxml.jackson.databind.ObjectMapper()
+                .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+        ModelSpec withResources = ModelSpecLoader.parse(MINIMAL + "resources: {executorMemory: 2g, steps: {train: {executorCores: 2}}}\n");
+        assertThat(json.readValue(json.writeValueAsString(withResources), ModelSpec.class)).isEqualTo(withResources);
+
+        ModelSpec plain = ModelSpecLoader.parse(MINIMAL);
+        var old = (com.fasterxml.jackson.databind.node.ObjectNode) json.valueToTree(plain);
+        old.remove("resources");
+        assertThat(old.has("budget")).isTrue();
+        assertThat(json.treeToValue(old, ModelSpec.class)).isEqualTo(plain);
+    }
+
+    @Test
     void budgetsAreOptionalAndValidated() {
         assertThat(ModelSpecLoader.parse(MINIMAL).budget()).isNull();
         assertThat(ModelSpecLoader.parse(MINIMAL + "budget: {perRun: 2.5, perMonth: 40, hardLimitPerRun: 5}\n").budget())

@@ -7,13 +7,17 @@ import io.trellis.spec.ModelSpec;
 import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.RetrainOverrides;
 import io.trellis.spec.TrellisException;
+import io.trellis.spark.usage.ResourceUsage;
+import io.trellis.spark.usage.ResourceUsageListener;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
@@ -24,7 +28,8 @@ import org.apache.spark.sql.SparkSession;
 /**
  * What every job's {@code main} shares: parse {@code --name value} arguments, get the session
  * spark-submit prepared (plus the Delta settings), run the core, and write a JSON report to
- * {@code --report}: {@code {"job":…, "ok":true, "result":{…}}} or, on a user-facing error,
+ * {@code --report}: {@code {"job":…, "ok":true, "result":{…}, "applicationId":…, "usage":{…}}} (usage: what the job's
+ * Spark tasks used, a {@link ResourceUsage}) or, on a user-facing error,
  * {@code {"job":…, "ok":false, "errorCode":"SCHEMA_MISMATCH", "message":…}} and exit status 2
  * (any other failure exits 1, with the report when it could be written).
  */
@@ -32,6 +37,11 @@ public final class JobMain {
     public static final int EXIT_USER_ERROR = 2;
     /** A {@code --spec} path ending in this holds the spec record as JSON rather than the owners' YAML. */
     public static final String SPEC_JSON_SUFFIX = ".spec.json";
+    /** The Spark job group a job's core runs in; its tasks are what the report's {@code usage} sums. */
+    public static final String USAGE_GROUP = "trellis-job";
+    private static final List<String> RESOURCE_KEYS = List.of("spark.executor.memory", "spark.executor.cores",
+            "spark.executor.instances", "spark.cores.max", "spark.driver.memory");
+    private static final Duration USAGE_SETTLE = Duration.ofSeconds(10);
     private static final ObjectMapper RECORDS = new ObjectMapper()
             .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final ObjectMapper JSON = new ObjectMapper()
@@ -51,6 +61,8 @@ public final class JobMain {
         int status = 0;
         SparkSession spark = null;
         String reportPath = null;
+        ResourceUsageListener usage = null;
+        long started = System.nanoTime();
         try {
             // Known before parsing, so that malformed arguments are still reported where the caller looks.
             reportPath = reportPathIn(argv);
@@ -61,20 +73,26 @@ public final class JobMain {
                 builder.appName("trellis-" + job);
             }
             spark = SparkSessions.withDelta(builder).getOrCreate();
+            // What the job's Spark jobs use goes into its report (the worker records it, as in local mode): the same
+            // listener, counting the job group the core's jobs run in.
+            usage = ResourceUsageListener.on(spark.sparkContext());
+            spark.sparkContext().setJobGroup(USAGE_GROUP, "trellis " + job, false);
+            started = System.nanoTime();
             Object result = body.run(spark, args);
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("job", job);
             report.put("ok", true);
             report.put("result", result);
+            putUsage(report, spark, usage, started);
             writeReport(spark, reportPath, report);
         } catch (TrellisException e) {
             status = EXIT_USER_ERROR;
             System.err.println("trellis " + job + " failed [" + e.code() + "]: " + e.getMessage());
-            writeFailure(spark, reportPath, job, e.code().name(), e.getMessage());
+            writeFailure(spark, reportPath, job, e.code().name(), e.getMessage(), usage, started);
         } catch (Exception e) {
             status = 1;
             e.printStackTrace();
-            writeFailure(spark, reportPath, job, null, String.valueOf(e));
+            writeFailure(spark, reportPath, job, null, String.valueOf(e), usage, started);
         } finally {
             if (spark != null) {
                 spark.stop();
@@ -105,12 +123,43 @@ public final class JobMain {
         return path;
     }
 
-    private static void writeFailure(SparkSession spark, String reportPath, String job, String code, String message) {
+    /**
+     * Adds {@code applicationId}, {@code resources} (the executor and driver sizes in the application's configuration) and
+     * {@code usage} (a {@link ResourceUsage}: what the job group's tasks used, its wall time the core's) to a report; leaves them out when there is no session or reading them fails (the report still goes).
+     */
+    static void putUsage(Map<String, Object> report, SparkSession spark, ResourceUsageListener usage, long started) {
+        if (spark == null || usage == null) {
+            return;
+        }
+        try {
+            long wallMillis = (System.nanoTime() - started) / 1_000_000;
+            if (!usage.awaitEvents(USAGE_SETTLE)) {
+                System.err.println("Spark's listener bus did not drain within " + USAGE_SETTLE + "; the usage may miss the last tasks");
+            }
+            report.put("applicationId", spark.sparkContext().applicationId());
+            // The sizes the application ran with, as its own configuration says (the spec's or the worker's settings).
+            Map<String, String> resources = new LinkedHashMap<>();
+            for (String key : RESOURCE_KEYS) {
+                scala.Option<String> value = spark.sparkContext().getConf().getOption(key);
+                if (value.isDefined()) {
+                    resources.put(key, value.get());
+                }
+            }
+            report.put("resources", resources);
+            report.put("usage", usage.take(USAGE_GROUP).withWallMillis(wallMillis));
+        } catch (RuntimeException e) {
+            System.err.println("usage not reported: " + e);
+        }
+    }
+
+    private static void writeFailure(SparkSession spark, String reportPath, String job, String code, String message,
+                                     ResourceUsageListener usage, long started) {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("job", job);
         report.put("ok", false);
         report.put("errorCode", code);
         report.put("message", message);
+        putUsage(report, spark, usage, started);
         try {
             writeReport(spark, reportPath, report);
         } catch (RuntimeException ignored) {

@@ -285,7 +285,7 @@ public final class TrellisRuntime implements AutoCloseable {
             SparkSubmitSettings submit = config.sparkSubmit().get().requireInstalled();
             log.info("Spark steps of retrains are submitted to {} ({} deploy mode) from {}", submit.master(), submit.deployMode().flag(),
                     submit.sparkHome());
-            return new ClusterSparkActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore());
+            return new ClusterSparkActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore(), usageSink());
         }
         return new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"), openLineage(), usageSink());
     }

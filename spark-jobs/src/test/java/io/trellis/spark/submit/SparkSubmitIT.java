@@ -142,6 +142,7 @@ class SparkSubmitIT {
         assertThat(report.path("job").asText()).isEqualTo("validate");
         assertThat(report.path("ok").asBoolean(true)).as(run::describe).isFalse();
         assertThat(report.path("errorCode").asText()).as(run::describe).isEqualTo(ErrorCode.MISSING_TABLE.name());
+        assertThat(report.path("usage").path("wallMillis").isNumber()).as("a failed job reports its usage too: %s", report).isTrue();
         assertThat(report.path("message").asText()).contains(emptyLake.resolve(SampleModels.CUSTOMER_CHURN_TABLE).toString());
         assertThat(run.log()).as("what the operator sees on the console").content()
                 .contains("trellis validate failed [MISSING_TABLE]");
@@ -217,6 +218,12 @@ class SparkSubmitIT {
             assertThat(exitCode).as(this::describe).isZero();
             JsonNode report = report();
             assertThat(report.path("ok").asBoolean(false)).as(() -> "report " + report + "; " + describe()).isTrue();
+            // Every job reports what its Spark tasks used (the worker records it in cluster mode): each reads rows.
+            JsonNode usage = report.path("usage");
+            assertThat(usage.path("tasks").asLong()).as("usage in %s", report).isPositive();
+            assertThat(usage.path("executorRunMillis").asLong()).as("usage in %s", report).isPositive();
+            assertThat(usage.path("recordsRead").asLong()).as("usage in %s", report).isPositive();
+            assertThat(report.path("applicationId").asText()).as("application id in %s", report).startsWith("local-");
             return report.path("result");
         }
 

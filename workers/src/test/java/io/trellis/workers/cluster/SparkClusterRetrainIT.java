@@ -8,7 +8,13 @@ import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.CanceledFailure;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.UsageLabels;
 import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.SparkSubmitLauncher;
+import io.trellis.metadata.PriceSheet;
+import io.trellis.metadata.ResourceUsageRecord;
+import io.trellis.metadata.ResourceUsageRecord.UsageOutcome;
+import io.trellis.metadata.UsageTotals;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.sample.SampleDataOptions;
 import io.trellis.spec.ModelSpecLoader;
@@ -72,6 +78,12 @@ class SparkClusterRetrainIT {
     private static final String MODEL = SampleModels.CUSTOMER_CHURN;
     private static final List<String> STEPS = List.of("snapshot + validate", "build features", "train", "evaluate");
     private static final Duration CLUSTER_TIMEOUT = Duration.ofMinutes(3);
+    private static final String RESOURCES = """
+            resources:
+              executorMemory: 640m
+              steps:
+                train: {executorMemory: 896m, executorCores: 2}
+            """;
 
     @TempDir
     static Path tmp;
@@ -93,6 +105,10 @@ class SparkClusterRetrainIT {
         env.put("TRELLIS_SPARK_EXECUTOR_INSTANCES", "1");
         env.put("TRELLIS_SPARK_DRIVER_HOST", "127.0.0.1");
         env.put("TRELLIS_SPARK_CONF", "spark.sql.shuffle.partitions=4,spark.databricks.delta.snapshotPartitions=2,spark.log.level=WARN");
+        // A price sheet that makes every step's recorded usage cost something visible.
+        env.put("TRELLIS_COSTS_ACCOUNTING", "true");
+        env.put("TRELLIS_COSTS_PRICE_CORE_HOUR", "100");
+        env.put("TRELLIS_COSTS_PRICE_SCAN_GB", "100");
         TrellisConfig config = TrellisConfig.load(Optional.empty(), env);
         runtime = TrellisRuntime.open(config, spark -> {
             registered.add(spark);
@@ -100,7 +116,8 @@ class SparkClusterRetrainIT {
         });
         new LocalRetrain(runtime, quiet()).generateSampleData(new SampleDataOptions(
                 runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE), 2_000, 2, 5, SampleDataOptions.NO_DRIFT, 1.0), "loader");
-        String yaml = SampleModels.customerChurnYaml();
+        // The spec's resources replace the worker's executor settings (768m, 1 core): 640m for every job, train 896m x 2 cores.
+        String yaml = SampleModels.customerChurnYaml() + RESOURCES;
         var spec = ModelSpecLoader.parse(yaml);
         runtime.registry().applyModelSpec(spec.name(), yaml, ModelSpecLoader.sha256(yaml), spec.environments(), "alice");
         runtime.startWorkers();
@@ -121,7 +138,7 @@ class SparkClusterRetrainIT {
 
     @Test
     @Order(1)
-    void aRetrainRunsEachOfItsSparkStepsAsAnApplicationOnTheStandaloneCluster() {
+    void aRetrainRunsEachOfItsSparkStepsAsAnApplicationOnTheStandaloneCluster() throws Exception {
         assertThat(registered).singleElement().isInstanceOf(ClusterSparkActivitiesImpl.class);
         String features = SparkActivitiesImpl.featureTable(runtime.lake(), MODEL);
 
@@ -139,13 +156,71 @@ class SparkClusterRetrainIT {
         JsonNode master = cluster.masterState();
         assertThat(master.path("activeapps")).isEmpty();
         List<String> apps = new ArrayList<>();
+        Map<String, Integer> executorMemoryMb = new HashMap<>();
+        Map<String, String> applicationIds = new HashMap<>();
         for (JsonNode app : master.path("completedapps")) {
             if (app.path("name").asText().contains(outcome.runKey())) {
-                apps.add(app.path("name").asText().replace(" " + outcome.runKey() + " attempt 1", "") + "=" + app.path("state").asText());
+                String step = app.path("name").asText().replace(" " + outcome.runKey() + " attempt 1", "").replace("trellis ", "");
+                apps.add("trellis " + step + "=" + app.path("state").asText());
+                executorMemoryMb.put(step, app.path("memoryperexecutor").asInt());
+                applicationIds.put(step, app.path("id").asText());
             }
         }
         assertThat(apps).containsExactlyInAnyOrderElementsOf(STEPS.stream().map(s -> "trellis " + s + "=FINISHED").toList());
         assertThat(cluster.liveExecutorProcesses()).as("executors of finished applications").isZero();
+
+        // Executor resources per job from the spec: the Master granted each application the spec's executor memory (not the
+        // worker's 768m), and each application ran with the spec's cores (its own configuration, in its report).
+        assertThat(executorMemoryMb).containsExactlyInAnyOrderEntriesOf(Map.of(
+                "snapshot + validate", 640, "build features", 640, "train", 896, "evaluate", 640));
+        Map<String, String> executorCores = new HashMap<>();
+        for (JsonNode report : reportsOf(outcome.runKey())) {
+            executorCores.put(report.path("job").asText(), report.path("resources").path("spark.executor.cores").asText());
+        }
+        assertThat(executorCores).containsExactlyInAnyOrderEntriesOf(Map.of("validate", "1", "features", "1", "train", "2", "evaluate", "1"));
+
+        // Usage in cluster mode: one row per step's attempt, from the application's own listener, priced, under the run.
+        // (The run's other Spark step, the drift reference profile, runs on the worker's own session in both modes.)
+        List<ResourceUsageRecord> all = runtime.metadata().resourceUsage().attempts(outcome.runKey());
+        assertThat(all).extracting(ResourceUsageRecord::step).containsExactlyInAnyOrderElementsOf(
+                java.util.stream.Stream.concat(STEPS.stream(), java.util.stream.Stream.of("reference profile")).toList());
+        List<ResourceUsageRecord> usage = all.stream().filter(r -> STEPS.contains(r.step())).toList();
+        PriceSheet prices = runtime.config().prices();
+        for (ResourceUsageRecord row : usage) {
+            assertThat(row.outcome()).as(row.step()).isEqualTo(UsageOutcome.SUCCEEDED);
+            assertThat(row.attempt()).as(row.step()).isEqualTo(1);
+            assertThat(row.modelName()).isEqualTo(MODEL);
+            assertThat(row.environment()).isEqualTo(UsageLabels.TRAINING_ENVIRONMENT);
+            assertThat(row.sparkJobGroup()).as("the application id of %s", row.step()).isEqualTo(applicationIds.get(row.step()));
+            assertThat(row.tasks()).as("tasks of %s", row.step()).isPositive();
+            assertThat(row.executorRunMs()).as("executor run time of %s", row.step()).isPositive();
+            assertThat(row.recordsRead()).as("rows read by %s", row.step()).isPositive();
+            assertThat(row.wallMs()).as("wall time of %s", row.step()).isPositive();
+            assertThat(prices.cost(row)).as("cost of %s", row.step()).isPositive();
+        }
+        assertThat(usage.stream().filter(r -> r.step().equals("snapshot + validate")).findFirst().orElseThrow().recordsRead())
+                .as("validation reads every source row at least once").isGreaterThanOrEqualTo(2_000);
+        UsageTotals run = runtime.metadata().resourceUsage().run(outcome.runKey());
+        assertThat(run.attempts()).isEqualTo(5);
+        assertThat(prices.cost(run)).as("the run's cost in the rollup").isGreaterThan(usage.stream().mapToDouble(prices::cost).sum() * 0.999);
+        assertThat(runtime.metadata().resourceUsage().rollup(UsageTotals.By.MODEL, MODEL, 10))
+                .singleElement().satisfies(m -> assertThat(m.attempts()).isEqualTo(5));
+    }
+
+    /** The JSON reports the Spark step attempts of {@code runKey} left in the work dir. */
+    private List<JsonNode> reportsOf(String runKey) throws java.io.IOException {
+        Path attempts = runtime.config().sparkSubmit().orElseThrow().workDir().resolve("attempts");
+        String prefix = runKey.replaceAll("[^A-Za-z0-9._-]", "_") + "_";
+        List<JsonNode> reports = new ArrayList<>();
+        try (var dirs = java.nio.file.Files.list(attempts)) {
+            for (Path d : dirs.filter(d -> d.getFileName().toString().startsWith(prefix)).toList()) {
+                Path report = d.resolve(SparkSubmitLauncher.REPORT_FILE);
+                if (java.nio.file.Files.exists(report)) {
+                    reports.add(new com.fasterxml.jackson.databind.ObjectMapper().readTree(report.toFile()));
+                }
+            }
+        }
+        return reports;
     }
 
     @Test

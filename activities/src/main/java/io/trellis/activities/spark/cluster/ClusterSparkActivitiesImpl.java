@@ -4,7 +4,14 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.artifacts.ArtifactStore;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityInfo;
+import io.temporal.client.ActivityCompletionException;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.UsageLabels;
+import io.trellis.activities.spark.UsageSink;
+import io.trellis.metadata.ResourceUsageRecord;
+import io.trellis.metadata.ResourceUsageRecord.UsageOutcome;
 import io.trellis.spark.JobMain;
 import io.trellis.spark.Lake;
 import io.trellis.spark.evaluate.EvaluateJob;
@@ -33,7 +40,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
+import java.time.Duration;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The retrain's Spark activities in cluster mode: each submits its job's {@code main} from the shaded {@code spark-jobs}
@@ -41,18 +56,36 @@ import java.util.stream.Stream;
  * {@link SparkActivitiesImpl}). Same activity interface, same tables and artifact keys, same idempotency (the feature
  * write is keyed by the run key), so the workflow cannot tell the modes apart; which one a worker runs is chosen by
  * {@code trellis.spark.mode} alone. The spec goes to the job as the JSON record the workflow holds, so the job runs on
- * exactly that spec.
+ * exactly that spec. Each job gets the spec's {@code resources} for its step on its command line (over the worker's
+ * {@code trellis.spark.executor.*} settings), and, with accounting on, each attempt's usage (what the job's report says
+ * its Spark tasks used) is recorded through the same {@link UsageSink} as local mode. Not here: the hard cost limit
+ * (checked by local mode while tasks finish) and OpenLineage events.
  */
 public final class ClusterSparkActivitiesImpl implements SparkActivities {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Logger log = LoggerFactory.getLogger(ClusterSparkActivitiesImpl.class);
+    /** How long a step waits for its usage row to be written before leaving the write to the background. */
+    private static final Duration USAGE_WRITE_WAIT = Duration.ofSeconds(5);
     private final SparkSubmitLauncher launcher;
     private final Lake lake;
     private final ArtifactStore artifacts;
+    private final UsageSink usageSink;
+    private final ExecutorService usageWrites = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "trellis-cluster-usage");
+        t.setDaemon(true);
+        return t;
+    });
 
     public ClusterSparkActivitiesImpl(SparkSubmitLauncher launcher, Lake lake, ArtifactStore artifacts) {
+        this(launcher, lake, artifacts, UsageSink.NONE);
+    }
+
+    /** With accounting: each attempt's application usage (from its report) goes to {@code usageSink}, as in local mode. */
+    public ClusterSparkActivitiesImpl(SparkSubmitLauncher launcher, Lake lake, ArtifactStore artifacts, UsageSink usageSink) {
         this.launcher = launcher;
         this.lake = lake;
         this.artifacts = artifacts;
+        this.usageSink = usageSink;
     }
 
     @Override
@@ -61,7 +94,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
         List<String> args = new ArrayList<>(List.of("--spec", spec(dir, request.spec()),
                 "--table", lake.resolve(request.spec().source().table())));
         overrides(dir, request.overrides(), args);
-        JsonNode r = launcher.run("snapshot + validate", ValidateJob.class, args);
+        JsonNode r = submit("snapshot + validate", "validate", request.spec(), dir, ValidateJob.class, args);
         List<RuleResult> rules = new ArrayList<>();
         for (JsonNode rule : r.path("results")) {
             rules.add(new RuleResult(rule.path("rule").asText(), text(rule, "column"), text(rule, "observed"), text(rule, "allowed"),
@@ -80,7 +113,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
                 "--features", SparkActivitiesImpl.featureTable(lake, request.spec().name()),
                 "--run-key", request.runKey()));
         overrides(dir, request.overrides(), args);
-        JsonNode r = launcher.run("build features", FeatureJob.class, args);
+        JsonNode r = submit("build features", "features", request.spec(), dir, FeatureJob.class, args);
         long train = r.path("trainRows").asLong();
         long holdout = r.path("holdoutRows").asLong();
         return new FeatureResult(new DatasetRef(r.path("tablePath").asText(), r.path("version").asLong(), train + holdout), train, holdout);
@@ -91,7 +124,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
         Path dir = launcher.attemptDir();
         Path model = dir.resolve("model");
         try {
-            JsonNode r = launcher.run("train", TrainJob.class, List.of("--spec", spec(dir, request.spec()),
+            JsonNode r = submit("train", "train", request.spec(), dir, TrainJob.class, List.of("--spec", spec(dir, request.spec()),
                     "--features", request.features().tablePath(),
                     "--features-version", Long.toString(request.features().version()),
                     "--model", model.toUri().toString()));
@@ -118,7 +151,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
                 championNote = "champion v" + request.champion().version() + " not compared: " + e.getMessage();
             }
         }
-        JsonNode r = launcher.run("evaluate", EvaluateJob.class, args);
+        JsonNode r = submit("evaluate", "evaluate", request.spec(), dir, EvaluateJob.class, args);
         Map<String, Double> candidate = metrics(r.path("candidate"));
         Map<String, Double> champion = r.path("champion").isObject() ? metrics(r.path("champion")) : null;
         if (r.hasNonNull("championError")) {
@@ -126,6 +159,56 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
         }
         return new EvaluationResult(candidate, champion == null ? null : request.champion().version(), champion, championNote,
                 r.path("holdoutRows").asLong());
+    }
+
+    /**
+     * Submits the step's job with the spec's resources for {@code stepKey} (a {@link ModelSpec.Resources#STEPS} name) and,
+     * with accounting on, records the attempt's usage whatever its outcome (retries and cancelled attempts count).
+     */
+    private JsonNode submit(String step, String stepKey, ModelSpec spec, Path dir, Class<?> mainClass, List<String> args) {
+        ModelSpec.Resources resources = spec.resources() == null ? null : spec.resources().forStep(stepKey);
+        if (usageSink == UsageSink.NONE) {
+            return launcher.run(step, mainClass, args, resources);
+        }
+        ActivityInfo info = Activity.getExecutionContext().getInfo();
+        long started = System.nanoTime();
+        UsageOutcome outcome = UsageOutcome.FAILED;
+        try {
+            JsonNode result = launcher.run(step, mainClass, args, resources);
+            outcome = UsageOutcome.SUCCEEDED;
+            return result;
+        } catch (ActivityCompletionException cancelled) {
+            outcome = UsageOutcome.CANCELLED;
+            throw cancelled;
+        } finally {
+            recordUsage(ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
+                    info.getAttempt(), step, SparkSubmitLauncher.appName(step, info), UsageLabels.training(spec), outcome,
+                    ClusterUsage.read(dir.resolve(SparkSubmitLauncher.REPORT_FILE)), (System.nanoTime() - started) / 1_000_000));
+        }
+    }
+
+    /**
+     * Never fails the step; like local mode, a slow database must not hold the activity past its heartbeat timeout, so the
+     * write goes on in the background after {@link #USAGE_WRITE_WAIT}.
+     */
+    private void recordUsage(ResourceUsageRecord attempt) {
+        Future<?> write = usageWrites.submit(() -> {
+            try {
+                usageSink.record(attempt);
+            } catch (RuntimeException e) {
+                log.warn("Resource usage of {} not recorded: {}", attempt.sparkJobGroup(), e.toString());
+            }
+        });
+        try {
+            write.get(USAGE_WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException slow) {
+            log.warn("Resource usage of {} is taking over {} s to record; it is recorded in the background", attempt.sparkJobGroup(),
+                    USAGE_WRITE_WAIT.toSeconds());
+        } catch (ExecutionException unexpected) {
+            log.warn("Resource usage of {} not recorded: {}", attempt.sparkJobGroup(), unexpected.getCause().toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static Map<String, Double> metrics(JsonNode node) {

@@ -9,6 +9,7 @@ import io.temporal.client.ActivityCompletionException;
 import io.temporal.failure.ApplicationFailure;
 import io.trellis.activities.ActivityErrors;
 import io.trellis.spec.ErrorCode;
+import io.trellis.spec.ModelSpec;
 import io.trellis.spec.TrellisException;
 import io.trellis.workflows.activities.SparkStepProgress;
 import java.io.IOException;
@@ -50,6 +51,8 @@ import org.slf4j.LoggerFactory;
 public final class SparkSubmitLauncher {
     /** The failure type of an application that ended without a report: retried by the activity's policy. */
     public static final String APPLICATION_FAILED = "SPARK_APPLICATION_FAILED";
+    /** The job's JSON report, in the attempt's folder. */
+    public static final String REPORT_FILE = "report.json";
     private static final long HEARTBEAT_MILLIS = 2000;
     private static final long STATE_POLL_MILLIS = 100;
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
@@ -93,10 +96,22 @@ public final class SparkSubmitLauncher {
      * {@code result}. Must run on an activity thread.
      */
     public JsonNode run(String step, Class<?> mainClass, List<String> args) {
+        return run(step, mainClass, args, null);
+    }
+
+    /**
+     * As {@link #run(String, Class, List)}, with the job's own resources (the model spec's {@code resources} for this step;
+     * null: the settings') on the spark-submit command line.
+     */
+    public JsonNode run(String step, Class<?> mainClass, List<String> args, ModelSpec.Resources resources) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
-        return submit(step, "trellis " + step + " " + info.getWorkflowId() + " attempt " + info.getAttempt(), mainClass, args,
-                attemptDir(), ctx::heartbeat);
+        return submit(step, appName(step, info), mainClass, args, attemptDir(), ctx::heartbeat, resources);
+    }
+
+    /** The name an activity attempt's application gets: {@code trellis <step> <workflow id> attempt <n>}. */
+    static String appName(String step, ActivityInfo info) {
+        return "trellis " + step + " " + info.getWorkflowId() + " attempt " + info.getAttempt();
     }
 
     /** Where a running application's progress goes; throws (e.g. {@link ActivityCompletionException}) to stop it. */
@@ -111,7 +126,17 @@ public final class SparkSubmitLauncher {
      * throws stops (then kills) the application and the exception propagates.
      */
     public JsonNode submit(String step, String appName, Class<?> mainClass, List<String> args, Path dir, ProgressSink sink) {
-        Path report = dir.resolve("report.json");
+        return submit(step, appName, mainClass, args, dir, sink, null);
+    }
+
+    /**
+     * As {@link #submit(String, String, Class, List, Path, ProgressSink)}, with {@code resources} (where set) in place of
+     * the settings' executor and driver sizes; {@code trellis.spark.conf} pairs still come last and win.
+     */
+    public JsonNode submit(String step, String appName, Class<?> mainClass, List<String> args, Path dir, ProgressSink sink,
+                           ModelSpec.Resources resources) {
+        SparkSubmitSettings settings = this.settings.withResources(resources);
+        Path report = dir.resolve(REPORT_FILE);
         Path console = dir.resolve("spark-submit.log");
         try {
             Files.deleteIfExists(report);

@@ -1,6 +1,7 @@
 package io.trellis.activities.spark.cluster;
 
 import io.trellis.spec.ErrorCode;
+import io.trellis.spec.ModelSpec;
 import io.trellis.spec.TrellisException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,10 +13,10 @@ import java.util.Optional;
 /**
  * How a worker in cluster mode submits the retrain's Spark applications: {@code sparkHome}'s {@code bin/spark-submit}
  * runs the shaded {@code spark-jobs} jar against {@code master} ({@code spark://}, {@code k8s://} or {@code yarn}) in
- * {@code deployMode}. Executor resources apply to every job (the model spec declares none); {@code conf} is passed
- * through as {@code --conf} pairs (a Kubernetes image, a queue, S3A settings…). {@code workDir} holds the specs handed
- * to the jobs, their JSON reports, their console logs and the trained models before they go to the artifact store: in
- * client deploy mode a local folder; in cluster deploy mode it must be a path the drivers see too (a shared mount).
+ * {@code deployMode}. Executor resources apply to every job unless the model spec's {@code resources} set them for it
+ * ({@link #withResources}); {@code conf} is passed through as {@code --conf} pairs (a Kubernetes image, a queue, S3A
+ * settings…). {@code workDir} holds the specs handed to the jobs, their JSON reports, their console logs and the trained
+ * models before they go to the artifact store: in client deploy mode a local folder; in cluster deploy mode it must be a path the drivers see too (a shared mount).
  */
 public record SparkSubmitSettings(Path sparkHome, String master, DeployMode deployMode, Path jobsJar,
                                   String executorMemory, int executorCores, Optional<Integer> executorInstances,
@@ -57,6 +58,21 @@ public record SparkSubmitSettings(Path sparkHome, String master, DeployMode depl
                 throw new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.executor.instances must be at least 1, was " + n);
             }
         });
+    }
+
+    /**
+     * These settings with a job's own resources (the model spec's {@code resources} for one step) in place of the executor
+     * and driver sizes where the job sets them; {@code null} or an empty one changes nothing.
+     */
+    public SparkSubmitSettings withResources(ModelSpec.Resources job) {
+        if (job == null) {
+            return this;
+        }
+        return new SparkSubmitSettings(sparkHome, master, deployMode, jobsJar,
+                job.executorMemory() != null ? job.executorMemory() : executorMemory,
+                job.executorCores() != null ? job.executorCores() : executorCores,
+                job.executorInstances() != null ? Optional.of(job.executorInstances()) : executorInstances,
+                job.driverMemory() != null ? job.driverMemory() : driverMemory, driverHost, conf, workDir);
     }
 
     /** Checks what a submission needs on this machine; called when the worker starts, so a bad path fails there. */

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.client.ActivityCanceledException;
 import io.temporal.failure.ApplicationFailure;
 import io.trellis.spec.ErrorCode;
+import io.trellis.spec.ModelSpec;
 import io.trellis.spec.TrellisException;
 import io.trellis.workflows.activities.SparkStepProgress;
 import java.io.IOException;
@@ -77,6 +78,33 @@ class SparkSubmitLauncherTest {
         assertThat(log).contains("--master spark://127.0.0.1:7077", "--deploy-mode client", "--class " + SparkSubmitLauncherTest.class.getName(),
                 "spark.executor.memory=512m", "spark.executor.cores=1", "spark.executor.instances=2", "spark.cores.max=2",
                 "spark.driver.host=127.0.0.1", "--spec s.spec.json --report " + tmp.resolve("attempt-ok/report.json"));
+    }
+
+    @Test
+    void theSpecsResourcesForAStepReplaceTheSettingsOnItsCommandLine() throws IOException {
+        ModelSpec.Resources spec = new ModelSpec.Resources("2g", 2, null, "1g",
+                Map.of("train", new ModelSpec.Resources("4g", null, 3, null, null)));
+        Path trainDir = Files.createDirectories(tmp.resolve("attempt-train"));
+        Path validateDir = Files.createDirectories(tmp.resolve("attempt-validate"));
+
+        launcher("ok").submit("train", "trellis train", SparkSubmitLauncherTest.class, List.of(), trainDir, p -> { }, spec.forStep("train"));
+        launcher("ok").submit("validate", "trellis validate", SparkSubmitLauncherTest.class, List.of(), validateDir, p -> { },
+                spec.forStep("validate"));
+        launcher("ok").submit("plain", "trellis plain", SparkSubmitLauncherTest.class, List.of(), tmp, p -> { }, null);
+
+        // train: its own memory and instances, the defaults' cores and driver memory; standalone caps cores at 3 x 2.
+        assertThat(Files.readString(trainDir.resolve("spark-submit.log")))
+                .contains("spark.executor.memory=4g", "spark.executor.cores=2", "spark.executor.instances=3", "spark.cores.max=6",
+                        "spark.driver.memory=1g")
+                .doesNotContain("spark.executor.memory=512m", "spark.executor.instances=2", "spark.driver.memory=512m");
+        // validate: the defaults, and the settings' instance count where the spec sets none.
+        assertThat(Files.readString(validateDir.resolve("spark-submit.log")))
+                .contains("spark.executor.memory=2g", "spark.executor.cores=2", "spark.executor.instances=2", "spark.cores.max=4",
+                        "spark.driver.memory=1g");
+        // No resources: the settings alone.
+        assertThat(Files.readString(tmp.resolve("spark-submit.log")))
+                .contains("spark.executor.memory=512m", "spark.executor.cores=1", "spark.executor.instances=2", "spark.cores.max=2",
+                        "spark.driver.memory=512m");
     }
 
     @Test
