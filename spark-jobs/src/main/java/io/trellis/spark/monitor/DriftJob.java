@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.max_by;
 
 import io.trellis.spark.DatasetVersion;
+import io.trellis.spark.DeltaFileStats;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.features.FeatureTable;
 import io.trellis.spark.scoring.PredictionsTable;
@@ -22,6 +23,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import org.apache.spark.ml.PipelineModel;
@@ -149,14 +151,71 @@ public final class DriftJob {
     public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
                                         ReferenceProfile reference, Predictions predictions,
                                         java.util.function.Supplier<String> fallbackModel, Join join) {
+        return current(spark, spec, source, window, reference, predictions, fallbackModel, join, Lookup.AGGREGATE, null);
+    }
+
+    /**
+     * How the window's bounds and the latest scoring run are found. Both give the same profile; {@code bench/drift} times
+     * both. {@link #AGGREGATE} stays the default: on the bench's tables (10 daily files, one scoring run) the statistics
+     * lookups measured slower, their extra Spark jobs (over the log's cached file list) costing more than the data
+     * they skip.
+     */
+    public enum Lookup {
+        /**
+         * The exact aggregates, each over only the rows at or after a lower bound read from Delta's per-file statistics
+         * (so Delta skips the older files: the cost stays that of the newest files however long the table's history),
+         * and whether the window holds a label from the files' null counts where they are certain
+         * ({@link ScoringWindow#selectUsingFileStats}).
+         */
+        FILE_STATS,
+        /** The default: each aggregate over the whole table (the window's bounds and labels; the predictions of the version). */
+        AGGREGATE
+    }
+
+    /**
+     * Where a pass's wall time went, phase by phase ({@code bounds}: the window's bounds; {@code latest_run}: the latest
+     * scoring run's lookup; {@code counting}: the counting job), in seconds, in the order they ran (for {@code bench/drift}).
+     */
+    public static final class Timings {
+        private final Map<String, Double> seconds = new LinkedHashMap<>();
+
+        public Map<String, Double> seconds() {
+            return java.util.Collections.unmodifiableMap(seconds);
+        }
+
+        <T> T time(String phase, java.util.function.Supplier<T> body) {
+            long start = System.nanoTime();
+            try {
+                return body.get();
+            } finally {
+                seconds.merge(phase, (System.nanoTime() - start) / 1e9, Double::sum);
+            }
+        }
+
+        static <T> T time(Timings t, String phase, java.util.function.Supplier<T> body) {
+            return t == null ? body.get() : t.time(phase, body);
+        }
+    }
+
+    /**
+     * {@link #current(SparkSession, ModelSpec, DatasetVersion, ScoringWindow, ReferenceProfile, Predictions,
+     * java.util.function.Supplier, Join)} with the lookups chosen (both give the same profile), recording each phase's
+     * wall time in {@code timings} (null: none).
+     */
+    public static WindowProfile current(SparkSession spark, ModelSpec spec, DatasetVersion source, ScoringWindow window,
+                                        ReferenceProfile reference, Predictions predictions,
+                                        java.util.function.Supplier<String> fallbackModel, Join join, Lookup lookup,
+                                        Timings timings) {
         DeltaTables.requireExists(spark, source.tablePath());
         ScoringWindow.Selection selection;
         try {
             // Whether the window holds any label is found with its bounds, so a window without labels (the usual
             // latest window) skips the label join.
             boolean hasLabel = Arrays.asList(DeltaTables.read(spark, source).columns()).contains(spec.label());
-            selection = window.select(spark, source,
-                    hasLabel && join == Join.ONE_SHUFFLE ? col(spec.label()).cast("double").isNotNull() : null);
+            String marked = hasLabel && join == Join.ONE_SHUFFLE ? spec.label() : null;
+            selection = Timings.time(timings, "bounds", () -> lookup == Lookup.FILE_STATS
+                    ? window.selectUsingFileStats(spark, source, marked)
+                    : window.select(spark, source, marked == null ? null : col(marked).cast("double").isNotNull()));
         } catch (TrellisException e) {
             if (e.code() != ErrorCode.EMPTY_TABLE) {
                 throw e;
@@ -177,7 +236,7 @@ public final class DriftJob {
         if (!labelled) {
             findings.add("the label column '" + spec.label() + "' is missing from " + source + ": no performance check");
         }
-        StoredRun run = predictions == null ? null : latestRun(spark, predictions, findings);
+        StoredRun run = predictions == null ? null : Timings.time(timings, "latest_run", () -> latestRun(spark, predictions, findings, lookup));
         Stored stored = null;
         String modelPath = null;
         String scoresFrom = null;
@@ -200,7 +259,9 @@ public final class DriftJob {
                         + " or performance check");
             }
         }
-        Counts counts = count(sourceSide(selection.rows(), spec, present, modelPath), stored, present);
+        Stored storedSide = stored;
+        Dataset<Row> sourceRows = sourceSide(selection.rows(), spec, present, modelPath);
+        Counts counts = Timings.time(timings, "counting", () -> count(sourceRows, storedSide, present));
         if (counts.rows == 0) {
             findings.add(0, "the window " + bounds(selection) + " of " + source + " has no rows: nothing to compare");
         }
@@ -217,14 +278,29 @@ public final class DriftJob {
      * Finds the latest run (by {@code scored_at}) of the live version in the predictions table, with one small
      * aggregate over its run columns; null, with a finding, when the table is missing or holds no scores of it.
      */
-    static StoredRun latestRun(SparkSession spark, Predictions p, List<String> findings) {
+    static StoredRun latestRun(SparkSession spark, Predictions p, List<String> findings, Lookup lookup) {
         if (!DeltaTables.exists(spark, p.tablePath())) {
             findings.add("no predictions table at " + p.tablePath() + " (batch scoring has not run in this environment yet):"
                     + " the window was re-scored with the live model for prediction drift");
             return null;
         }
-        Dataset<Row> table = DeltaTables.read(spark, new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath())));
-        Row latest = table.where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()))
+        DatasetVersion version = new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath()));
+        Dataset<Row> ofVersion = DeltaTables.read(spark, version).where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()));
+        if (lookup == Lookup.FILE_STATS) {
+            // The latest run is at or after the newest run time of any file holding only this version's rows: older
+            // runs' files are skipped.
+            DeltaFileStats stats = DeltaFileStats.of(spark, version);
+            if (stats.hasMinMax(PredictionsTable.MODEL_VERSION) && stats.hasNullCount(PredictionsTable.MODEL_VERSION)) {
+                Optional<Column> lower = stats.lowerBoundOfMax(PredictionsTable.SCORED_AT, DataTypes.TimestampType,
+                        DeltaFileStats.stat("minValues", PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion())
+                                .and(DeltaFileStats.stat("maxValues", PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()))
+                                .and(DeltaFileStats.stat("nullCount", PredictionsTable.MODEL_VERSION).equalTo(0)));
+                if (lower.isPresent()) {
+                    ofVersion = ofVersion.where(col(PredictionsTable.SCORED_AT).geq(lower.get()));
+                }
+            }
+        }
+        Row latest = ofVersion
                 .agg(max_by(col(PredictionsTable.RUN_KEY), col(PredictionsTable.SCORED_AT)),
                         max(col(PredictionsTable.SCORED_AT)).cast("string"),
                         max_by(col(PredictionsTable.SOURCE_TABLE), col(PredictionsTable.SCORED_AT)),

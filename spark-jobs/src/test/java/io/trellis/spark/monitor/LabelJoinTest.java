@@ -183,6 +183,8 @@ class LabelJoinTest {
         WindowProfile fast = DriftJob.current(spark, SPEC, source, lastDay, reference, live, null, DriftJob.Join.ONE_SHUFFLE);
         WindowProfile sql = DriftJob.current(spark, SPEC, source, lastDay, reference, live, null, DriftJob.Join.SQL);
         assertThat(fast).usingRecursiveComparison().isEqualTo(sql);
+        assertThat(fast).usingRecursiveComparison().isEqualTo(DriftJob.current(spark, SPEC, source, lastDay, reference, live, null,
+                DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, null));
         assertThat(fast.rows()).isEqualTo(20);
         assertThat(DriftStatistics.total(fast.scores())).isEqualTo(40);
         assertThat(DriftStatistics.total(fast.positives()) + DriftStatistics.total(fast.negatives())).isZero();
@@ -193,6 +195,8 @@ class LabelJoinTest {
         WindowProfile fastBoth = DriftJob.current(spark, SPEC, source, lastTwoDays, reference, live, null, DriftJob.Join.ONE_SHUFFLE);
         WindowProfile sqlBoth = DriftJob.current(spark, SPEC, source, lastTwoDays, reference, live, null, DriftJob.Join.SQL);
         assertThat(fastBoth).usingRecursiveComparison().isEqualTo(sqlBoth);
+        assertThat(fastBoth).usingRecursiveComparison().isEqualTo(DriftJob.current(spark, SPEC, source, lastTwoDays, reference, live,
+                null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, null));
         assertThat(DriftStatistics.total(fastBoth.positives())).isEqualTo(10);
         assertThat(DriftStatistics.total(fastBoth.negatives())).isEqualTo(10);
     }

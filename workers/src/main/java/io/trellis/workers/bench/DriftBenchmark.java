@@ -81,7 +81,9 @@ public final class DriftBenchmark {
             // Untimed warm-up of both paths (JIT, first Delta reads).
             ReferenceProfile reference = DriftJob.reference(spark, spec, snapshot, model);
             DriftJob.current(spark, spec, latest, window, reference, predictions, null);
-            DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL);
+            DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL, DriftJob.Lookup.AGGREGATE, null);
+            DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.ONE_SHUFFLE,
+                    DriftJob.Lookup.FILE_STATS, null);
             long windowRows = window.select(spark, latest).rows().count();
             long predictionRows = scanPredictions(spark, predictionsVersion);
             long snapshotRows = DeltaTables.read(spark, snapshot).count();
@@ -93,6 +95,7 @@ public final class DriftBenchmark {
             List<Double> curUnscored = new ArrayList<>();
             List<Double> curRescored = new ArrayList<>();
             List<Double> curSqlJoin = new ArrayList<>();
+            List<Double> curFileStats = new ArrayList<>();
             DriftComparison comparison = null;
             for (int round = 1; round <= o.repeat(); round++) {
                 if (!o.currentOnly()) {
@@ -100,22 +103,48 @@ public final class DriftBenchmark {
                     refPass.add(time(() -> DriftJob.reference(spark, spec, snapshot, model)));
                 }
                 // The scan: count() of the same windows the pass reads, the source window and the predictions run.
+                SparkWork.Counter scanWork = SparkWork.start(spark);
+                double[] scanParts = new double[3];
                 curScan.add(time(() -> {
-                    window.select(spark, latest).rows().count();
+                    long t0 = System.nanoTime();
+                    ScoringWindow.Selection s = window.select(spark, latest);
+                    long t1 = System.nanoTime();
+                    s.rows().count();
+                    long t2 = System.nanoTime();
                     scanPredictions(spark, predictionsVersion);
+                    scanParts[0] = (t1 - t0) / 1e9;
+                    scanParts[1] = (t2 - t1) / 1e9;
+                    scanParts[2] = (System.nanoTime() - t2) / 1e9;
                 }));
+                out.printf(Locale.ROOT, "  scan phases: bounds %.2f s, window count %.2f s, predictions count %.2f s; %s%n",
+                        scanParts[0], scanParts[1], scanParts[2], scanWork.stop());
                 // The pass, and the same pass with the plain SQL label join it replaced (aggregate + sort-merge join), in
                 // alternating order so that neither always runs second.
                 WindowProfile[] current = new WindowProfile[1];
-                Runnable pass = () -> curPass.add(time(() ->
-                        current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.ONE_SHUFFLE)));
+                Runnable pass = () -> {
+                    DriftJob.Timings timings = new DriftJob.Timings();
+                    SparkWork.Counter work = SparkWork.start(spark);
+                    curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions,
+                            null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, timings)));
+                    out.println("  pass phases: " + phases(timings) + "; " + work.stop());
+                };
+                // The same pass with the window's bounds and the latest run looked up over the files Delta's statistics leave.
+                Runnable fileStats = () -> {
+                    DriftJob.Timings timings = new DriftJob.Timings();
+                    SparkWork.Counter work = SparkWork.start(spark);
+                    curFileStats.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, predictions,
+                            null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.FILE_STATS, timings)));
+                    out.println("  file-statistics lookups pass phases: " + phases(timings) + "; " + work.stop());
+                };
                 Runnable sqlJoin = () -> curSqlJoin.add(time(() ->
-                        DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL)));
+                        DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL, DriftJob.Lookup.AGGREGATE, null)));
                 if (round % 2 == 1) {
                     pass.run();
+                    fileStats.run();
                     sqlJoin.run();
                 } else {
                     sqlJoin.run();
+                    fileStats.run();
                     pass.run();
                 }
                 comparison = DriftComparison.of(reference, current[0], 0.1, 0.2);
@@ -126,10 +155,10 @@ public final class DriftBenchmark {
                 // The same pass without scores: what binning and counting all 20 features costs on its own.
                 curUnscored.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, null)));
                 int r = round - 1;
-                out.printf(Locale.ROOT, "round %d: %scurrent pass %.2f s (SQL label join %.2f s, %sunscored %.2f s) vs scan %.2f s"
-                        + " (ratio %.2f)%n", round,
+                out.printf(Locale.ROOT, "round %d: %scurrent pass %.2f s (file-statistics lookups %.2f s, SQL label join %.2f s, %sunscored"
+                        + " %.2f s) vs scan %.2f s (ratio %.2f)%n", round,
                         o.currentOnly() ? "" : String.format(Locale.ROOT, "reference pass %.2f s vs scan %.2f s; ", refPass.get(r), refScan.get(r)),
-                        curPass.get(r), curSqlJoin.get(r),
+                        curPass.get(r), curFileStats.get(r), curSqlJoin.get(r),
                         o.currentOnly() ? "" : String.format(Locale.ROOT, "re-scoring %.2f s, ", curRescored.get(r)),
                         curUnscored.get(r), curScan.get(r), curPass.get(r) / curScan.get(r));
             }
@@ -149,6 +178,8 @@ public final class DriftBenchmark {
                 out.printf(Locale.ROOT, "RESULT reference_scan_ratio=%.2f%n", median(refPass) / median(refScan));
             }
             out.printf(Locale.ROOT, "RESULT drift_pass_seconds=%.3f%n", monitoring);
+            out.printf(Locale.ROOT, "RESULT drift_pass_file_stats_lookups_seconds=%.3f%n", median(curFileStats));
+            out.printf(Locale.ROOT, "RESULT file_stats_lookups_scan_ratio=%.2f%n", median(curFileStats) / scan);
             out.printf(Locale.ROOT, "RESULT drift_pass_sql_join_seconds=%.3f%n", median(curSqlJoin));
             out.printf(Locale.ROOT, "RESULT sql_join_scan_ratio=%.2f%n", median(curSqlJoin) / scan);
             if (!o.currentOnly()) {
@@ -169,6 +200,12 @@ public final class DriftBenchmark {
     private static long scanPredictions(SparkSession spark, DatasetVersion predictions) {
         return DeltaTables.read(spark, predictions).where(org.apache.spark.sql.functions.col(PredictionsTable.MODEL_VERSION).equalTo(1)
                 .and(org.apache.spark.sql.functions.col(PredictionsTable.RUN_KEY).equalTo("bench-score"))).count();
+    }
+
+    private static String phases(DriftJob.Timings timings) {
+        List<String> parts = new ArrayList<>();
+        timings.seconds().forEach((phase, s) -> parts.add(String.format(Locale.ROOT, "%s %.2f s", phase, s)));
+        return String.join(", ", parts);
     }
 
     private static double time(Runnable body) {
