@@ -22,7 +22,9 @@ import io.trellis.spec.ModelSpecLoader;
 import io.trellis.spec.SampleModels;
 import io.trellis.workflows.activities.SnapshotRequest;
 import io.trellis.workflows.activities.SparkActivities;
+import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,6 +38,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -50,6 +53,7 @@ class ClusterHardLimitTest {
             report=""; prev=""
             for a in "$@"; do if [ "$prev" = "--report" ]; then report="$a"; fi; prev="$a"; done
             echo started >> "$FAKE_STARTS"
+            if [ -z "$FAKE_REPORT" ]; then exec sleep 600; fi
             printf '%s' "$FAKE_REPORT" > "$report"
             """;
     /** 36 per core-hour: one second of executor run time costs 0.01. */
@@ -83,12 +87,15 @@ class ClusterHardLimitTest {
         }
     };
 
+    private Path sparkHome;
+    private Path jar;
+
     @BeforeEach
     void clusterDeployModeActivities() throws IOException {
-        Path sparkHome = Files.createDirectories(tmp.resolve("spark/bin")).getParent();
+        sparkHome = Files.createDirectories(tmp.resolve("spark/bin")).getParent();
         Path submit = Files.writeString(sparkHome.resolve("bin/spark-submit"), FAKE_SUBMIT, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
-        Path jar = Files.writeString(tmp.resolve("jobs.jar"), "not read by the stand-in");
+        jar = Files.writeString(tmp.resolve("jobs.jar"), "not read by the stand-in");
         // The validation job's report: ok, and 50 s of executor run time (0.50 at these prices).
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("job", "validate");
@@ -108,6 +115,62 @@ class ClusterHardLimitTest {
     @AfterEach
     void close() {
         env.close();
+    }
+
+    @Test
+    @Timeout(120)
+    void inClientDeployModeARunningApplicationOverTheLimitIsStoppedAndItsLiveEstimateRecorded() throws Exception {
+        // The driver's REST API (a stand-in): our application (the test environment reports attempt 0), one stage with 50 s
+        // of executor run time (0.50) so far.
+        HttpServer ui = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        ui.createContext("/api/v1/applications", exchange -> {
+            String body = switch (exchange.getRequestURI().getPath()) {
+                case "/api/v1/applications" -> "[{\"id\":\"app-7\",\"name\":\"trellis snapshot + validate test-workflow-id attempt 0\"}]";
+                case "/api/v1/applications/app-7/jobs" -> "[{\"jobId\":0,\"status\":\"RUNNING\"}]";
+                case "/api/v1/applications/app-7/stages" -> "[{\"status\":\"ACTIVE\",\"numCompleteTasks\":2,\"numFailedTasks\":0,"
+                        + "\"numKilledTasks\":0,\"executorRunTime\":50000,\"inputBytes\":4096,\"peakExecutionMemory\":0}]";
+                default -> null;
+            };
+            byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : bytes.length);
+            exchange.getResponseBody().write(bytes);
+            exchange.close();
+        });
+        ui.start();
+        try {
+            env.close();
+            SparkSubmitLauncher clientMode = new SparkSubmitLauncher(new SparkSubmitSettings(sparkHome, "spark://127.0.0.1:7077",
+                    SparkSubmitSettings.DeployMode.CLIENT, jar, "512m", 1, Optional.empty(), "512m", "127.0.0.1",
+                    Map.of("spark.ui.port", Integer.toString(ui.getAddress().getPort())), tmp.resolve("work")).requireInstalled(),
+                    Map.of("FAKE_REPORT", "", "FAKE_STARTS", tmp.resolve("starts").toString()));
+            env = TestActivityEnvironment.newInstance();
+            env.registerActivitiesImplementations(new ClusterSparkActivitiesImpl(clientMode, new Lake(tmp.resolve("lake").toString()),
+                    new LocalArtifactStore(tmp.resolve("artifacts")), sink));
+            spentBefore = 0.6;
+            SparkActivities activities = env.newActivityStub(SparkActivities.class, OPTIONS);
+
+            assertThatThrownBy(() -> activities.snapshotAndValidate(new SnapshotRequest("retrain/customer-churn/4", spec(1.0))))
+                    .isInstanceOf(ActivityFailure.class)
+                    .cause().isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+                        assertThat(f.getType()).isEqualTo(ErrorCode.BUDGET_EXCEEDED.name());
+                        assertThat(f.isNonRetryable()).isTrue();
+                        assertThat(f.getOriginalMessage()).isEqualTo("snapshot + validate cancelled: run test-workflow-id reached an"
+                                + " estimated cost of 1.100000, over the hard limit of 1.000000 per run (budget.hardLimitPerRun of"
+                                + " customer-churn); its Spark application was stopped and killed while its jobs ran. Raise the limit"
+                                + " in the spec, or reduce the input.");
+                    });
+            assertThat(starts()).isEqualTo(1);
+            // No report from the killed job: the row is the live estimate that stopped it, under the driver's application id.
+            assertThat(recorded).singleElement().satisfies(r -> {
+                assertThat(r.outcome()).isEqualTo(UsageOutcome.OVER_LIMIT);
+                assertThat(r.executorRunMs()).isEqualTo(50_000);
+                assertThat(r.tasks()).isEqualTo(2);
+                assertThat(r.bytesRead()).isEqualTo(4096);
+                assertThat(r.sparkJobGroup()).isEqualTo("app-7");
+            });
+        } finally {
+            ui.stop(0);
+        }
     }
 
     private static ModelSpec spec(double hardLimit) {
