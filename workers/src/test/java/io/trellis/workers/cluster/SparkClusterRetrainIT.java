@@ -70,7 +70,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the Spark home, the shaded jobs jar). Real retrains go through the Temporal workflow (the embedded test server) and
  * PostgreSQL, and every Spark step of them is a spark-submitted application on the cluster. Then a retrain is cancelled
  * while its feature job runs on the cluster: the application is killed (no application left running, no executor
- * process left), and the feature table holds no commit of the cancelled run.
+ * process left), and the feature table holds no commit of the cancelled run. Last, a run whose spec's
+ * {@code budget.hardLimitPerRun} is tiny: its first application is stopped on the cluster once its live usage (the
+ * driver's REST API) prices over the limit, the run fails BUDGET_EXCEEDED with the limit's message (run row and audit),
+ * the attempt is recorded OVER_LIMIT, and nothing further runs or is written.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -271,6 +274,70 @@ class SparkClusterRetrainIT {
         // Nothing half-written: the cancelled run made no Delta commit, the table reads as before.
         assertThat(DeltaTables.latestVersion(TestingSpark.session(), features)).isEqualTo(versionBefore);
         assertThat(DeltaTables.userMetadata(TestingSpark.session(), features)).containsExactlyElementsOf(before).doesNotContain(runKey);
+    }
+
+    @Test
+    @Order(3)
+    void aRunOverItsHardLimitHasItsRunningApplicationStoppedAndFailsWithWhy() throws Exception {
+        // A second model on the same source rows whose run may cost next to nothing: the first priced tasks of its first
+        // application (validation; 100 per core-hour, so one task-millisecond is already over) take it over the limit.
+        String model = "churn-limited";
+        String yaml = SampleModels.customerChurnYaml().replace("name: " + MODEL, "name: " + model) + RESOURCES
+                + "budget:\n  hardLimitPerRun: 0.000001\n";
+        var spec = ModelSpecLoader.parse(yaml);
+        assertThat(spec.budget().hardLimitPerRun()).isEqualTo(0.000001);
+        runtime.registry().applyModelSpec(model, yaml, ModelSpecLoader.sha256(yaml), spec.environments(), "alice");
+        String features = SparkActivitiesImpl.featureTable(runtime.lake(), model);
+
+        RetrainRunner.Outcome outcome = new RetrainRunner(runtime, quiet()).run(new RetrainRequest(model, "alice", "over its hard limit"));
+        String runKey = outcome.runKey();
+
+        // The workflow records why: the run FAILED at validation with the limit's message, not retried, and audited.
+        assertThat(outcome.status()).as(outcome.message()).isEqualTo(RunStatus.FAILED);
+        assertThat(outcome.failureType()).isEqualTo(io.trellis.spec.ErrorCode.BUDGET_EXCEEDED.name());
+        assertThat(outcome.message()).contains("snapshot + validate cancelled: run " + runKey + " reached an estimated cost of",
+                "over the hard limit of 0.000001 per run (budget.hardLimitPerRun of churn-limited)",
+                "its Spark application was stopped and killed while its jobs ran");
+        var run = runtime.registry().run(runKey).orElseThrow();
+        assertThat(run.failureMessage()).contains("over the hard limit of 0.000001 per run");
+        assertThat(runtime.registry().auditTrail(io.trellis.metadata.AuditQuery.forRun(runKey)))
+                .filteredOn(e -> e.action().equals("retrain.failed")).singleElement()
+                .satisfies(e -> assertThat(e.message()).contains("budget.hardLimitPerRun of churn-limited"));
+
+        // The application was stopped on the cluster: the run's only application (validation) ended, none is left running.
+        String validateApp = "trellis snapshot + validate " + runKey + " attempt 1";
+        await("no application of " + runKey + " left on the cluster", () -> {
+            for (JsonNode app : cluster.masterState().path("activeapps")) {
+                if (app.path("name").asText().contains(runKey)) {
+                    return false;
+                }
+            }
+            return true;
+        });
+        Map<String, String> apps = new HashMap<>();
+        for (JsonNode app : cluster.masterState().path("completedapps")) {
+            if (app.path("name").asText().contains(runKey)) {
+                apps.put(app.path("name").asText(), app.path("state").asText() + " " + app.path("id").asText());
+            }
+        }
+        assertThat(apps).containsOnlyKeys(validateApp);
+        assertThat(apps.get(validateApp)).matches("(KILLED|FINISHED) app-.*");
+        String applicationId = apps.get(validateApp).split(" ")[1];
+        await("the worker's executor processes gone", () -> cluster.liveExecutorProcesses() == 0);
+
+        // The attempt's usage is recorded OVER_LIMIT (as in local mode), priced over the limit, under the application's id.
+        List<ResourceUsageRecord> usage = runtime.metadata().resourceUsage().attempts(runKey);
+        assertThat(usage).singleElement().satisfies(row -> {
+            assertThat(row.step()).isEqualTo("snapshot + validate");
+            assertThat(row.outcome()).isEqualTo(UsageOutcome.OVER_LIMIT);
+            assertThat(row.attempt()).isEqualTo(1);
+            assertThat(row.modelName()).isEqualTo(model);
+            assertThat(row.sparkJobGroup()).isEqualTo(applicationId);
+            assertThat(runtime.config().prices().cost(row)).isGreaterThan(0.000001);
+        });
+
+        // Nothing half-written: the run never reached its feature step; its feature table does not exist.
+        assertThat(io.delta.tables.DeltaTable.isDeltaTable(TestingSpark.session(), features)).isFalse();
     }
 
     /**

@@ -7,6 +7,7 @@ import io.trellis.activities.artifacts.ArtifactStore;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityInfo;
 import io.temporal.client.ActivityCompletionException;
+import io.temporal.failure.ApplicationFailure;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.activities.spark.UsageLabels;
 import io.trellis.activities.spark.UsageSink;
@@ -18,6 +19,7 @@ import io.trellis.spark.evaluate.EvaluateJob;
 import io.trellis.spark.features.FeatureJob;
 import io.trellis.spark.train.TrainJob;
 import io.trellis.spark.validate.ValidateJob;
+import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.RetrainOverrides;
 import io.trellis.workflows.activities.ArtifactRef;
@@ -58,8 +60,9 @@ import org.slf4j.LoggerFactory;
  * {@code trellis.spark.mode} alone. The spec goes to the job as the JSON record the workflow holds, so the job runs on
  * exactly that spec. Each job gets the spec's {@code resources} for its step on its command line (over the worker's
  * {@code trellis.spark.executor.*} settings), and, with accounting on, each attempt's usage (what the job's report says
- * its Spark tasks used) is recorded through the same {@link UsageSink} as local mode. Not here: the hard cost limit
- * (checked by local mode while tasks finish) and OpenLineage events.
+ * its Spark tasks used) is recorded through the same {@link UsageSink} as local mode, and the run's hard cost limit is
+ * enforced ({@link RunLimit}: live from the driver's REST API in client deploy mode, from the report when an application
+ * ends). Not here: OpenLineage events.
  */
 public final class ClusterSparkActivitiesImpl implements SparkActivities {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -163,7 +166,11 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     /**
      * Submits the step's job with the spec's resources for {@code stepKey} (a {@link ModelSpec.Resources#STEPS} name) and,
-     * with accounting on, records the attempt's usage whatever its outcome (retries and cancelled attempts count).
+     * with accounting on, records the attempt's usage whatever its outcome (retries and cancelled attempts count) and
+     * enforces the run's hard cost limit ({@link RunLimit}): a run already over it submits nothing more; a running
+     * application that takes it over (live estimate, client deploy mode) is stopped and killed; an application whose report
+     * takes it over fails its step. Each fails the activity non-retryably with {@code BUDGET_EXCEEDED}, the attempt recorded
+     * {@code OVER_LIMIT}, as in local mode.
      */
     private JsonNode submit(String step, String stepKey, ModelSpec spec, Path dir, Class<?> mainClass, List<String> args) {
         ModelSpec.Resources resources = spec.resources() == null ? null : spec.resources().forStep(stepKey);
@@ -171,20 +178,57 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
             return launcher.run(step, mainClass, args, resources);
         }
         ActivityInfo info = Activity.getExecutionContext().getInfo();
+        UsageLabels labels = UsageLabels.training(spec);
+        String appName = SparkSubmitLauncher.appName(step, info);
+        RunLimit limit = RunLimit.of(step, info.getWorkflowId(), labels, usageSink, u -> ClusterUsage.record(info.getWorkflowId(),
+                info.getRunId(), info.getActivityId(), info.getActivityType(), info.getAttempt(), step, appName, labels,
+                UsageOutcome.SUCCEEDED, new ClusterUsage.Reported(null, u), 0));
+        String already = limit == null ? null : limit.beforeStart();
+        if (already != null) {
+            log.info("{}", already);
+            throw ApplicationFailure.newNonRetryableFailure(already, ErrorCode.BUDGET_EXCEEDED.name());
+        }
+        Path report = dir.resolve(SparkSubmitLauncher.REPORT_FILE);
         long started = System.nanoTime();
         UsageOutcome outcome = UsageOutcome.FAILED;
+        ClusterUsage.Reported live = null;
         try {
-            JsonNode result = launcher.run(step, mainClass, args, resources);
+            JsonNode result = launcher.run(step, mainClass, args, resources, limit == null ? null : limit::whileRunning);
             outcome = UsageOutcome.SUCCEEDED;
+            String over = limit == null ? null : limit.afterEnd(ClusterUsage.read(report).usage(), unchecked());
+            if (over != null) {
+                outcome = UsageOutcome.OVER_LIMIT;
+                throw ApplicationFailure.newNonRetryableFailure(over, ErrorCode.BUDGET_EXCEEDED.name());
+            }
             return result;
         } catch (ActivityCompletionException cancelled) {
             outcome = UsageOutcome.CANCELLED;
             throw cancelled;
+        } catch (SparkSubmitLauncher.OverLimit over) {
+            outcome = UsageOutcome.OVER_LIMIT;
+            live = new ClusterUsage.Reported(over.applicationId(), over.usage());
+            throw ApplicationFailure.newNonRetryableFailure(over.getMessage(), ErrorCode.BUDGET_EXCEEDED.name());
         } finally {
-            recordUsage(ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
-                    info.getAttempt(), step, SparkSubmitLauncher.appName(step, info), UsageLabels.training(spec), outcome,
-                    ClusterUsage.read(dir.resolve(SparkSubmitLauncher.REPORT_FILE)), (System.nanoTime() - started) / 1_000_000));
+            ClusterUsage.Reported reported = ClusterUsage.read(report);
+            long wallMillis = (System.nanoTime() - started) / 1_000_000;
+            ResourceUsageRecord row = ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(),
+                    info.getActivityType(), info.getAttempt(), step, appName, labels, outcome, reported, wallMillis);
+            if (live != null) {
+                // Stopped over the limit: a stopped job may still have written its report's usage (its job group only), but
+                // the row must not price below the live estimate that stopped it (the whole application): the larger one.
+                ResourceUsageRecord estimated = ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(),
+                        info.getActivityType(), info.getAttempt(), step, appName, labels, outcome, live, wallMillis);
+                row = usageSink.cost(row) >= usageSink.cost(estimated) && reported.usage().tasks() > 0 ? row : estimated;
+            }
+            recordUsage(row);
         }
+    }
+
+    /** Why an application that ended over the hard limit was not stopped while it ran. */
+    private String unchecked() {
+        return launcher.settings().deployMode() == SparkSubmitSettings.DeployMode.CLUSTER
+                ? "in cluster deploy mode the driver's REST API is not reachable, so its usage was known only when it ended"
+                : "it ended between two checks of its live usage";
     }
 
     /**

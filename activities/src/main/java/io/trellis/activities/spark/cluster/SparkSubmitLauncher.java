@@ -11,6 +11,7 @@ import io.trellis.activities.ActivityErrors;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.TrellisException;
+import io.trellis.spark.usage.ResourceUsage;
 import io.trellis.workflows.activities.SparkStepProgress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -47,6 +48,12 @@ import org.slf4j.LoggerFactory;
  * {@code ok:false} with an error code is that code's failure (non-retryable unless the code is retryable, as in local
  * mode); an application that ended without a report (lost executor, killed driver, cluster trouble) is a retryable
  * {@value #APPLICATION_FAILED} failure naming its state and the tail of its log.
+ *
+ * <p>With a {@link LimitCheck} (the run's hard cost limit), the application's usage so far is estimated every second from
+ * the driver's REST API ({@link LiveUsage}: its stages' task metrics) and checked; over the limit the application is
+ * stopped and killed like a cancelled one and {@link OverLimit} is thrown. Where the REST API is not reachable (cluster
+ * deploy mode, or a UI that does not answer) nothing is checked while the application runs: the caller checks what the
+ * report says when it ends.
  */
 public final class SparkSubmitLauncher {
     /** The failure type of an application that ended without a report: retried by the activity's policy. */
@@ -54,6 +61,8 @@ public final class SparkSubmitLauncher {
     /** The job's JSON report, in the attempt's folder. */
     public static final String REPORT_FILE = "report.json";
     private static final long HEARTBEAT_MILLIS = 2000;
+    /** How often a running application's usage is checked against a hard limit (one REST request per check). */
+    private static final long LIMIT_CHECK_MILLIS = 1000;
     private static final long STATE_POLL_MILLIS = 100;
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int LOG_TAIL_LINES = 40;
@@ -104,14 +113,50 @@ public final class SparkSubmitLauncher {
      * null: the settings') on the spark-submit command line.
      */
     public JsonNode run(String step, Class<?> mainClass, List<String> args, ModelSpec.Resources resources) {
+        return run(step, mainClass, args, resources, null);
+    }
+
+    /** As {@link #run(String, Class, List, ModelSpec.Resources)}, with the run's hard cost limit checked while it runs (null: none). */
+    public JsonNode run(String step, Class<?> mainClass, List<String> args, ModelSpec.Resources resources, LimitCheck limit) {
         ActivityExecutionContext ctx = Activity.getExecutionContext();
         ActivityInfo info = ctx.getInfo();
-        return submit(step, appName(step, info), mainClass, args, attemptDir(), ctx::heartbeat, resources);
+        return submit(step, appName(step, info), mainClass, args, attemptDir(), ctx::heartbeat, resources, limit);
     }
 
     /** The name an activity attempt's application gets: {@code trellis <step> <workflow id> attempt <n>}. */
     static String appName(String step, ActivityInfo info) {
         return "trellis " + step + " " + info.getWorkflowId() + " attempt " + info.getAttempt();
+    }
+
+    /**
+     * Decides whether a running application's usage so far ({@link LiveUsage}'s estimate) takes its run over the hard cost
+     * limit: null when it does not, else the message the activity fails with.
+     */
+    @FunctionalInterface
+    public interface LimitCheck {
+        String overLimit(ResourceUsage live);
+    }
+
+    /** The application was stopped because its run went over the hard cost limit; carries the usage that decided it. */
+    public static final class OverLimit extends RuntimeException {
+        private final String applicationId;
+        private final transient ResourceUsage usage;
+
+        OverLimit(String message, String applicationId, ResourceUsage usage) {
+            super(message, null, false, false);
+            this.applicationId = applicationId;
+            this.usage = usage;
+        }
+
+        /** The application's id (from its driver), or null. */
+        public String applicationId() {
+            return applicationId;
+        }
+
+        /** The live estimate that went over the limit. */
+        public ResourceUsage usage() {
+            return usage;
+        }
     }
 
     /** Where a running application's progress goes; throws (e.g. {@link ActivityCompletionException}) to stop it. */
@@ -135,6 +180,16 @@ public final class SparkSubmitLauncher {
      */
     public JsonNode submit(String step, String appName, Class<?> mainClass, List<String> args, Path dir, ProgressSink sink,
                            ModelSpec.Resources resources) {
+        return submit(step, appName, mainClass, args, dir, sink, resources, null);
+    }
+
+    /**
+     * As {@link #submit(String, String, Class, List, Path, ProgressSink, ModelSpec.Resources)}; with {@code limit} (null: none),
+     * where the driver's REST API answers, the application's usage is checked against it every second, and over it the
+     * application is stopped (then killed) and {@link OverLimit} thrown.
+     */
+    public JsonNode submit(String step, String appName, Class<?> mainClass, List<String> args, Path dir, ProgressSink sink,
+                           ModelSpec.Resources resources, LimitCheck limit) {
         SparkSubmitSettings settings = this.settings.withResources(resources);
         Path report = dir.resolve(REPORT_FILE);
         Path console = dir.resolve("spark-submit.log");
@@ -144,7 +199,7 @@ public final class SparkSubmitLauncher {
             throw new UncheckedIOException(e);
         }
         boolean clientMode = settings.deployMode() == SparkSubmitSettings.DeployMode.CLIENT;
-        int uiPort = clientMode ? freePort() : -1;
+        int uiPort = clientMode ? uiPort(settings) : -1;
         SparkLauncher launcher = new SparkLauncher(environment)
                 .setSparkHome(settings.sparkHome().toString())
                 .setMaster(settings.master())
@@ -190,14 +245,25 @@ public final class SparkSubmitLauncher {
         }
         log.info("{}: spark-submit {} to {} ({} deploy mode), log {}", step, mainClass.getSimpleName(), settings.master(),
                 settings.deployMode().flag(), console);
-        String uiBase = clientMode ? "http://" + settings.driverHost() + ":" + uiPort : null;
+        DriverApi driver = clientMode ? new DriverApi("http://" + settings.driverHost() + ":" + uiPort, appName) : null;
         try {
             long lastBeat = System.nanoTime();
+            long lastCheck = System.nanoTime();
             while (!handle.getState().isFinal()) {
                 sleep(STATE_POLL_MILLIS);
+                if (limit != null && driver != null
+                        && System.nanoTime() - lastCheck >= TimeUnit.MILLISECONDS.toNanos(LIMIT_CHECK_MILLIS)) {
+                    lastCheck = System.nanoTime();
+                    ResourceUsage live = driver.usage();
+                    String over = live == null ? null : limit.overLimit(live);
+                    if (over != null) {
+                        log.info("{}: application {} is over the run's hard cost limit; stopping it: {}", step, driver.appId, over);
+                        throw new OverLimit(over, driver.appId, live);
+                    }
+                }
                 if (System.nanoTime() - lastBeat >= TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
                     lastBeat = System.nanoTime();
-                    sink.beat(progress(step, handle, uiBase, (System.nanoTime() - started) / 1_000_000));
+                    sink.beat(progress(step, handle, driver, (System.nanoTime() - started) / 1_000_000));
                 }
             }
         } catch (ActivityCompletionException cancelled) {
@@ -290,47 +356,106 @@ public final class SparkSubmitLauncher {
     }
 
     /** The state from spark-submit, plus jobs/stages/tasks from the driver's REST API when it answers. */
-    SparkStepProgress progress(String step, SparkAppHandle handle, String uiBase, long elapsedMillis) {
+    SparkStepProgress progress(String step, SparkAppHandle handle, DriverApi driver, long elapsedMillis) {
         String label = step + " [" + (handle.getAppId() == null ? "" : handle.getAppId() + " ") + handle.getState() + "]";
-        if (uiBase == null || handle.getAppId() == null) {
+        JsonNode jobs = driver == null ? null : driver.get("jobs");
+        if (jobs == null) {
             return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
         }
-        try {
-            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(uiBase + "/api/v1/applications/"
-                    + handle.getAppId() + "/jobs")).timeout(Duration.ofSeconds(2)).GET().build(), HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() != 200) {
-                return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+        int jobsDone = 0;
+        int jobsRunning = 0;
+        int stagesDone = 0;
+        int stagesTotal = 0;
+        long tasksDone = 0;
+        long tasksTotal = 0;
+        for (JsonNode job : jobs) {
+            String status = job.path("status").asText();
+            if ("SUCCEEDED".equals(status)) {
+                jobsDone++;
+            } else if ("RUNNING".equals(status)) {
+                jobsRunning++;
             }
-            int jobsDone = 0;
-            int jobsRunning = 0;
-            int stagesDone = 0;
-            int stagesTotal = 0;
-            long tasksDone = 0;
-            long tasksTotal = 0;
-            for (JsonNode job : JSON.readTree(response.body())) {
-                String status = job.path("status").asText();
-                if ("SUCCEEDED".equals(status)) {
-                    jobsDone++;
-                } else if ("RUNNING".equals(status)) {
-                    jobsRunning++;
+            stagesDone += job.path("numCompletedStages").asInt();
+            stagesTotal += job.path("stageIds").size() - job.path("numSkippedStages").asInt();
+            tasksDone += job.path("numCompletedTasks").asLong();
+            tasksTotal += job.path("numTasks").asLong() - job.path("numSkippedTasks").asLong();
+        }
+        return new SparkStepProgress(label, jobsDone, jobsRunning, stagesDone, stagesTotal, tasksDone, tasksTotal, elapsedMillis);
+    }
+
+    /**
+     * The REST status API of a client-mode driver ({@code spark.ui.port}). The application is found by its name in
+     * {@code /api/v1/applications}, so a UI that is some other application's (the port was taken meanwhile and Spark moved
+     * ours) is never read as ours.
+     */
+    final class DriverApi {
+        private final String base;
+        private final String appName;
+        private volatile String appId;
+
+        DriverApi(String base, String appName) {
+            this.base = base;
+            this.appName = appName;
+        }
+
+        /** {@code /api/v1/applications/{id}/{path}} as JSON; null while the driver does not answer or is not ours. */
+        JsonNode get(String path) {
+            try {
+                if (appId == null) {
+                    JsonNode apps = fetch(base + "/api/v1/applications");
+                    if (apps == null) {
+                        return null;
+                    }
+                    for (JsonNode app : apps) {
+                        if (appName.equals(app.path("name").asText())) {
+                            appId = app.path("id").asText();
+                        }
+                    }
+                    if (appId == null) {
+                        return null;
+                    }
                 }
-                stagesDone += job.path("numCompletedStages").asInt();
-                stagesTotal += job.path("stageIds").size() - job.path("numSkippedStages").asInt();
-                tasksDone += job.path("numCompletedTasks").asLong();
-                tasksTotal += job.path("numTasks").asLong() - job.path("numSkippedTasks").asLong();
+                return fetch(base + "/api/v1/applications/" + appId + "/" + path);
+            } catch (IOException e) {
+                // The driver's UI is not up yet, or already gone.
+                return null;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
             }
-            return new SparkStepProgress(label, jobsDone, jobsRunning, stagesDone, stagesTotal, tasksDone, tasksTotal, elapsedMillis);
-        } catch (IOException e) {
-            // The driver's UI is not up yet, or already gone: the state alone.
-            return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);
+        }
+
+        /** The application's usage so far ({@link LiveUsage}), or null while the driver does not answer. */
+        ResourceUsage usage() {
+            JsonNode stages = get("stages");
+            if (stages == null) {
+                return null;
+            }
+            return LiveUsage.estimate(get("jobs"), stages);
+        }
+
+        private JsonNode fetch(String url) throws IOException, InterruptedException {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(2)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? JSON.readTree(response.body()) : null;
         }
     }
 
     private static void sleep(long millis) throws InterruptedException {
         Thread.sleep(millis);
+    }
+
+    /** {@code spark.ui.port} from {@code trellis.spark.conf} where set (a firewall may want a fixed one), else a free port. */
+    private static int uiPort(SparkSubmitSettings settings) {
+        String configured = settings.conf().get("spark.ui.port");
+        if (configured != null) {
+            try {
+                return Integer.parseInt(configured.trim());
+            } catch (NumberFormatException e) {
+                // Spark refuses it itself; poll nothing useful either way.
+            }
+        }
+        return freePort();
     }
 
     private static int freePort() {

@@ -9,6 +9,11 @@ import io.temporal.failure.ApplicationFailure;
 import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.TrellisException;
+import io.trellis.spark.usage.ResourceUsage;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import io.trellis.workflows.activities.SparkStepProgress;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -151,6 +156,134 @@ class SparkSubmitLauncherTest {
             Thread.sleep(50);
         }
         assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the spark-submit process").isFalse();
+    }
+
+    /**
+     * A stand-in for a client-mode driver's REST status API on {@code port}: {@code /api/v1/applications} lists one
+     * application named {@code appName} ({@code app-7}); its jobs are empty and its stages are whatever {@code stages}
+     * answers for the n-th request (from 1).
+     */
+    private static HttpServer driverApi(String appName, java.util.function.IntFunction<String> stages) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        AtomicInteger stageRequests = new AtomicInteger();
+        server.createContext("/api/v1/applications", exchange -> {
+            String path = exchange.getRequestURI().getPath();
+            String body;
+            if (path.equals("/api/v1/applications") || path.equals("/api/v1/applications/")) {
+                body = "[{\"id\":\"app-7\",\"name\":\"" + appName + "\",\"attempts\":[{\"completed\":false}]}]";
+            } else if (path.equals("/api/v1/applications/app-7/jobs")) {
+                body = "[{\"jobId\":0,\"status\":\"RUNNING\",\"stageIds\":[0],\"numTasks\":4,\"numCompletedTasks\":1}]";
+            } else if (path.equals("/api/v1/applications/app-7/stages")) {
+                body = stages.apply(stageRequests.incrementAndGet());
+            } else {
+                body = null;
+            }
+            byte[] bytes = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
+            exchange.sendResponseHeaders(body == null ? 404 : 200, body == null ? -1 : bytes.length);
+            if (body != null) {
+                exchange.getResponseBody().write(bytes);
+            }
+            exchange.close();
+        });
+        server.start();
+        return server;
+    }
+
+    /** One running stage with {@code runMillis} of executor run time over 2 ended tasks. */
+    private static String stage(long runMillis) {
+        return "[{\"status\":\"ACTIVE\",\"stageId\":0,\"attemptId\":0,\"numTasks\":4,\"numActiveTasks\":2,\"numCompleteTasks\":2,"
+                + "\"numFailedTasks\":0,\"numKilledTasks\":0,\"executorRunTime\":" + runMillis + ",\"executorCpuTime\":1000000,"
+                + "\"inputBytes\":2048,\"inputRecords\":100,\"outputBytes\":0,\"outputRecords\":0,\"shuffleReadBytes\":0,"
+                + "\"shuffleWriteBytes\":512,\"peakExecutionMemory\":4096}]";
+    }
+
+    private SparkSubmitLauncher launcherWithUi(String mode, int uiPort) {
+        return new SparkSubmitLauncher(new SparkSubmitSettings(sparkHome, "spark://127.0.0.1:7077", SparkSubmitSettings.DeployMode.CLIENT,
+                jar, "512m", 1, Optional.of(2), "512m", "127.0.0.1", Map.of("spark.ui.port", Integer.toString(uiPort)), tmp.resolve("work"))
+                .requireInstalled(), Map.of("FAKE_MODE", mode));
+    }
+
+    private static void assertKilled(Path attemptDir) throws Exception {
+        long pid = Long.parseLong(Files.readString(attemptDir.resolve("pid")).trim());
+        long deadline = System.nanoTime() + 15_000_000_000L;
+        while (ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("the spark-submit process").isFalse();
+    }
+
+    @Test
+    void aRunningApplicationWhoseLiveUsageGoesOverTheLimitIsStoppedAndKilled() throws Exception {
+        // Under the limit for the first three polls, then over: the launcher keeps polling, then stops the application.
+        HttpServer ui = driverApi("trellis step test", n -> stage(n <= 3 ? 400 : 9_000));
+        try {
+            Path dir = Files.createDirectories(tmp.resolve("attempt-limit"));
+            List<ResourceUsage> checked = new CopyOnWriteArrayList<>();
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> launcherWithUi("hang", ui.getAddress().getPort()).submit("step", "trellis step test",
+                    SparkSubmitLauncherTest.class, List.of(), dir, p -> { }, null, live -> {
+                        checked.add(live);
+                        return live.executorRunMillis() > 5_000 ? "step cancelled: over the hard limit at " + live.executorRunMillis() : null;
+                    }))
+                    .isInstanceOfSatisfying(SparkSubmitLauncher.OverLimit.class, over -> {
+                        assertThat(over.getMessage()).isEqualTo("step cancelled: over the hard limit at 9000");
+                        assertThat(over.applicationId()).isEqualTo("app-7");
+                        assertThat(over.usage().executorRunMillis()).isEqualTo(9_000);
+                        assertThat(over.usage().tasks()).isEqualTo(2);
+                        assertThat(over.usage().bytesRead()).isEqualTo(2048);
+                        assertThat(over.usage().jobs()).isEqualTo(1);
+                    });
+            // Every poll that got an answer was checked: under the limit until the last one.
+            assertThat(checked).hasSizeGreaterThanOrEqualTo(2);
+            assertThat(checked.subList(0, checked.size() - 1)).extracting(ResourceUsage::executorRunMillis).containsOnly(400L);
+            assertThat(checked.get(checked.size() - 1).executorRunMillis()).isEqualTo(9_000L);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).as("checked about every second").isGreaterThan(Duration.ofSeconds(3));
+            assertKilled(dir);
+            assertThat(Files.readString(dir.resolve("spark-submit.log"))).contains("spark.ui.port=" + ui.getAddress().getPort());
+        } finally {
+            ui.stop(0);
+        }
+    }
+
+    @Test
+    void aUiServingAnotherApplicationIsNeverReadAsOurs() throws Exception {
+        HttpServer ui = driverApi("trellis other app", n -> stage(1_000_000));
+        try {
+            Path dir = Files.createDirectories(tmp.resolve("attempt-other"));
+            List<ResourceUsage> checked = new CopyOnWriteArrayList<>();
+            List<SparkStepProgress> beats = new CopyOnWriteArrayList<>();
+            assertThatThrownBy(() -> launcherWithUi("hang", ui.getAddress().getPort()).submit("step", "trellis step test",
+                    SparkSubmitLauncherTest.class, List.of(), dir, p -> {
+                        beats.add(p);
+                        if (beats.size() == 3) {
+                            throw new ActivityCanceledException();
+                        }
+                    }, null, live -> {
+                        checked.add(live);
+                        return "over";
+                    })).isInstanceOf(ActivityCanceledException.class);
+            assertThat(checked).as("no usage read from another application's UI").isEmpty();
+            assertThat(beats).allSatisfy(p -> assertThat(p.tasksTotal()).isZero());
+            assertKilled(dir);
+        } finally {
+            ui.stop(0);
+        }
+    }
+
+    @Test
+    void withoutAReachableDriverApiNothingIsCheckedWhileTheApplicationRuns() throws Exception {
+        // Cluster deploy mode: the driver runs on the cluster, its UI is not polled; the caller checks the report at the end.
+        SparkSubmitLauncher clusterMode = new SparkSubmitLauncher(new SparkSubmitSettings(sparkHome, "spark://127.0.0.1:7077",
+                SparkSubmitSettings.DeployMode.CLUSTER, jar, "512m", 1, Optional.of(2), "512m", "127.0.0.1", Map.of(), tmp.resolve("work"))
+                .requireInstalled(), Map.of("FAKE_MODE", "ok"));
+        List<ResourceUsage> checked = new CopyOnWriteArrayList<>();
+        JsonNode result = clusterMode.submit("step", "trellis step test", SparkSubmitLauncherTest.class, List.of(),
+                Files.createDirectories(tmp.resolve("attempt-cluster")), p -> { }, null, live -> {
+                    checked.add(live);
+                    return "over";
+                });
+        assertThat(result.path("rows").asLong()).isEqualTo(42);
+        assertThat(checked).isEmpty();
     }
 
     @Test
