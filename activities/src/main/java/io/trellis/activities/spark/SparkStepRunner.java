@@ -191,10 +191,8 @@ final class SparkStepRunner {
 
     private static ResourceUsageRecord record(ActivityInfo info, String group, String step, UsageLabels labels, UsageOutcome outcome,
                                               ResourceUsage u) {
-        return new ResourceUsageRecord(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(),
-                info.getAttempt(), step, labels.model(), labels.environment(), outcome, group, u.jobs(), u.tasks(), u.failedTasks(),
-                u.executorRunMillis(), u.executorCpuNanos(), u.bytesRead(), u.recordsRead(), u.bytesWritten(), u.recordsWritten(),
-                u.shuffleReadBytes(), u.shuffleWriteBytes(), u.peakExecutionMemoryBytes(), u.memoryByteMillis(), u.wallMillis(), null);
+        return labels.row(info.getWorkflowId(), info.getRunId(), info.getActivityId(), info.getActivityType(), info.getAttempt(),
+                step, outcome, group, u, u.wallMillis());
     }
 
     private static String groupOf(ActivityInfo info) {

@@ -50,10 +50,7 @@ final class ClusterUsage {
     static ResourceUsageRecord record(String workflowId, String runId, String activityId, String activityType, int attempt,
                                       String step, String appName, UsageLabels labels, UsageOutcome outcome, Reported reported,
                                       long wallMillis) {
-        ResourceUsage u = reported.usage();
-        return new ResourceUsageRecord(workflowId, runId, activityId, activityType, attempt, step, labels.model(), labels.environment(),
-                outcome, reported.applicationId() != null ? reported.applicationId() : appName, u.jobs(), u.tasks(), u.failedTasks(),
-                u.executorRunMillis(), u.executorCpuNanos(), u.bytesRead(), u.recordsRead(), u.bytesWritten(), u.recordsWritten(),
-                u.shuffleReadBytes(), u.shuffleWriteBytes(), u.peakExecutionMemoryBytes(), u.memoryByteMillis(), wallMillis, null);
+        return labels.row(workflowId, runId, activityId, activityType, attempt, step, outcome,
+                reported.applicationId() != null ? reported.applicationId() : appName, reported.usage(), wallMillis);
     }
 }
