@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.delta.tables.DeltaTable;
 import io.trellis.spark.DeltaTables;
+import io.trellis.spark.SessionConfs;
 import java.io.BufferedReader;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -184,24 +185,9 @@ public final class DeltaVacuum {
         return Math.ceil(millis / 3_600_000.0);
     }
 
-    private static synchronized <T> T withoutRetentionCheck(SparkSession spark, java.util.function.Supplier<T> body) {
-        String before = spark.conf().get(CHECK, "true");
-        String ignoreBefore = spark.conf().get(IGNORE_WINDOW, "true");
-        String listingBefore = spark.conf().get(LISTING, null);
-        spark.conf().set(CHECK, "false");
-        spark.conf().set(IGNORE_WINDOW, "false");
-        spark.conf().set(LISTING, String.valueOf(Math.max(8, 4 * spark.sparkContext().defaultParallelism())));
-        try {
-            return body.get();
-        } finally {
-            spark.conf().set(CHECK, before);
-            spark.conf().set(IGNORE_WINDOW, ignoreBefore);
-            if (listingBefore == null) {
-                spark.conf().unset(LISTING);
-            } else {
-                spark.conf().set(LISTING, listingBefore);
-            }
-        }
+    private static <T> T withoutRetentionCheck(SparkSession spark, java.util.function.Supplier<T> body) {
+        return SessionConfs.around(spark, Map.of(CHECK, "false", IGNORE_WINDOW, "false",
+                LISTING, String.valueOf(Math.max(8, 4 * spark.sparkContext().defaultParallelism()))), body);
     }
 
     private static long sizes(SparkSession spark, List<String> files) {

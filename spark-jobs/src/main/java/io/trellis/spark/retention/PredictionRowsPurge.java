@@ -6,6 +6,7 @@ import static org.apache.spark.sql.functions.lit;
 import io.delta.tables.DeltaTable;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
+import io.trellis.spark.SessionConfs;
 import io.trellis.spark.scoring.PredictionsTable;
 import java.sql.Timestamp;
 import java.time.Instant;
@@ -97,20 +98,11 @@ public final class PredictionRowsPurge {
         if (plan.rows().isEmpty()) {
             return plan;
         }
-        synchronized (PredictionRowsPurge.class) {
-            String before = spark.conf().get(USER_METADATA, null);
-            spark.conf().set(USER_METADATA, marker);
-            try {
-                // Only the versions that have rows: the commit's predicate names exactly what it deletes.
-                DeltaTable.forPath(spark, tablePath).delete(condition(plan.rows().keySet(), scoredBefore));
-            } finally {
-                if (before == null) {
-                    spark.conf().unset(USER_METADATA);
-                } else {
-                    spark.conf().set(USER_METADATA, before);
-                }
-            }
-        }
+        // Only the versions that have rows: the commit's predicate names exactly what it deletes.
+        SessionConfs.around(spark, Map.of(USER_METADATA, marker), () -> {
+            DeltaTable.forPath(spark, tablePath).delete(condition(plan.rows().keySet(), scoredBefore));
+            return null;
+        });
         OptionalLong commit = DeltaTables.versionWithUserMetadata(spark, tablePath, marker);
         if (commit.isEmpty()) {
             throw new IllegalStateException("the retention DELETE on " + tablePath + " finished but no commit carries " + marker);
