@@ -68,6 +68,40 @@ public final class MonitoringStore {
         }
     }
 
+    /**
+     * A batch scoring run as the registry recorded it (its {@code scoring.completed} audit row): the run key its
+     * predictions commit carries, the predictions table and the Delta version it wrote, the source table version it
+     * scored, and when it was recorded.
+     */
+    public record ScoringRun(String runKey, String predictionsTable, long predictionsVersion, String sourceTable, long sourceVersion,
+                             Instant recordedAt) {}
+
+    /**
+     * The latest recorded batch scoring run of {@code modelName} v{@code version} in {@code environment} (the one that
+     * wrote the highest Delta version of its predictions table); empty when none is recorded. One indexed query over the audit trail,
+     * so that monitoring finds the scores to read without a Spark job over the predictions table.
+     */
+    public Optional<ScoringRun> latestScoringRun(String modelName, int version, String environment) {
+        return tx.inConnection(c -> {
+            try (PreparedStatement ps = c.prepareStatement("select run_key, details->>'predictionsTable', details->>'predictionsVersion', details->>'sourceTable',"
+                    + " details->>'sourceVersion', occurred_at from audit_log where model_name = ? and model_version = ?"
+                    + " and action = 'scoring.completed' and outcome = 'SUCCESS' and details->>'environment' = ?"
+                    + " and details->>'predictionsTable' is not null and details->>'predictionsVersion' is not null and details->>'sourceVersion' is not null"
+                    + " order by (details->>'predictionsVersion')::bigint desc, id desc limit 1")) {
+                ps.setString(1, modelName);
+                ps.setInt(2, version);
+                ps.setString(3, environment);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        return Optional.<ScoringRun>empty();
+                    }
+                    return Optional.of(new ScoringRun(rs.getString(1), rs.getString(2), Long.parseLong(rs.getString(3)), rs.getString(4),
+                            Long.parseLong(rs.getString(5)), rs.getObject(6, java.time.OffsetDateTime.class).toInstant()));
+                }
+            }
+        });
+    }
+
     public Optional<StoredReference> reference(String modelName, int version) {
         return tx.inTransaction(em -> {
             long versionId = versionId(em, modelName, version);

@@ -19,6 +19,7 @@ import io.trellis.workflows.monitor.MonitorActivities;
 import io.trellis.workflows.monitor.MonitorRecord;
 import io.trellis.workflows.monitor.MonitorTarget;
 import io.trellis.workflows.monitor.RetrainGuardState;
+import io.trellis.workflows.monitor.StoredScoresRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -60,14 +61,18 @@ public final class MonitorActivitiesImpl implements MonitorActivities {
             }
             ChampionRef live = registry.liveChampion(modelName, env).map(RegistryActivitiesImpl::championRef).orElse(null);
             if (live == null) {
-                return new MonitorTarget(spec, env, null, null, null, null);
+                return new MonitorTarget(spec, env, null, null, null, null, null);
             }
             Double auc = registry.version(modelName, live.version()).map(v -> v.metrics().get("auc")).orElse(null);
             DatasetRef snapshot = registry.lineage(modelName, live.version()).inputs().stream()
                     .filter(i -> i.relation().equals(SOURCE_RELATION)).map(LineageInput::dataset)
                     .map(d -> new DatasetRef(d.tablePath(), d.deltaVersion(), d.rowCount())).findFirst().orElse(null);
             String profile = monitoring.reference(modelName, live.version()).map(MonitoringStore.StoredReference::profileJson).orElse(null);
-            return new MonitorTarget(spec, env, live, auc, snapshot, profile);
+            StoredScoresRef scoring = monitoring.latestScoringRun(modelName, live.version(), env)
+                    .map(r -> new StoredScoresRef(r.runKey(), r.predictionsTable(), r.predictionsVersion(), r.sourceTable(),
+                            r.sourceVersion(), r.recordedAt().toString()))
+                    .orElse(null);
+            return new MonitorTarget(spec, env, live, auc, snapshot, profile, scoring);
         });
     }
 

@@ -22,6 +22,7 @@ import io.trellis.workflows.activities.DatasetRef;
 import io.trellis.workflows.monitor.DriftActivities;
 import io.trellis.workflows.monitor.DriftResult;
 import io.trellis.workflows.monitor.FeatureDriftResult;
+import io.trellis.workflows.monitor.StoredScoresRef;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
@@ -60,7 +61,7 @@ public final class DriftActivitiesImpl implements DriftActivities {
     }
 
     @Override
-    public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
+    public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile, StoredScoresRef latestScoring) {
         StepLineage<DriftResult> lineage = StepLineage.of(null, spec.name(),
                 List.of(LineageDataset.deltaUnpinned(lake.resolve(spec.source().table())), LineageDataset.artifact(live.artifact())),
                 r -> List.of(LineageDataset.delta(r.sourceTable(), r.sourceVersion(), null), LineageDataset.artifact(live.artifact())),
@@ -69,10 +70,14 @@ public final class DriftActivitiesImpl implements DriftActivities {
             ReferenceProfile reference = fromJson(referenceProfile);
             String sourcePath = lake.resolve(spec.source().table());
             DatasetVersion source = new DatasetVersion(sourcePath, DeltaTables.latestVersion(spark, sourcePath));
-            // Scores come from what batch scoring wrote for the live version; the model is fetched only to re-score the
-            // window when there is nothing stored (a finding says so).
-            DriftJob.Predictions predictions = new DriftJob.Predictions(
-                    ScoringActivitiesImpl.predictionsTable(lake, spec.name(), live.environment()), live.version());
+            // Scores come from what batch scoring wrote for the live version (its latest run as the registry recorded it, when
+            // recorded into this table; else found in the table); the model is fetched only to re-score the window when
+            // there is nothing stored (a finding says so).
+            String predictionsTable = ScoringActivitiesImpl.predictionsTable(lake, spec.name(), live.environment());
+            DriftJob.Predictions predictions = new DriftJob.Predictions(predictionsTable, live.version(),
+                    latestScoring == null || !latestScoring.predictionsTable().equals(predictionsTable) ? null
+                            : new DriftJob.StoredRun(latestScoring.runKey(), latestScoring.recordedAt(), latestScoring.sourceTable(),
+                                    latestScoring.sourceVersion()));
             WindowProfile current = DriftJob.current(spark, spec, source, ScoringActivitiesImpl.window(spec), reference, predictions,
                     () -> artifacts.fetch(live.artifact()).toUri().toString());
             return result(DriftComparison.of(reference, current, spec.monitoring().psiModerate(), spec.monitoring().psiSignificant()),

@@ -20,6 +20,8 @@ import io.trellis.workflows.activities.DatasetRef;
 import io.trellis.workflows.monitor.MonitorDecision;
 import io.trellis.workflows.monitor.MonitorRecord;
 import io.trellis.workflows.monitor.MonitorTarget;
+import io.trellis.workflows.monitor.StoredScoresRef;
+import io.trellis.workflows.promotion.BatchScoreResult;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,6 +86,38 @@ class MonitorActivitiesIT {
                 .hasMessageContaining("'qa' is not an environment of pinned");
         assertThatThrownBy(() -> activities.target("ghost", null)).isInstanceOf(ApplicationFailure.class)
                 .hasMessageContaining("no model named 'ghost'");
+    }
+
+    @Test
+    void theTargetNamesTheLiveVersionsLatestRecordedScoringRunInItsEnvironment() {
+        liveVersion("scored", true);
+        registry.markLive("scored", 1, "staging", "alice", null);
+        registry.markLive("scored", 1, "production", "alice", null);
+        assertThat(activities.target("scored", null).latestScoring()).as("nothing scored yet").isNull();
+
+        var scoring = new io.trellis.activities.promotion.PromotionActivitiesImpl(registry, new LocalArtifactStore(artifacts));
+        String production = "/lake/predictions/scored/production";
+        scoring.recordScoring("score/scored/production/day-1", "scored", "production", 1,
+                new BatchScoreResult(new DatasetRef(production, 0, 900), 900, "2025-01-01", "2025-01-01", "/lake/raw/scored", 4, 10), "sched");
+        scoring.recordScoring("score/scored/production/day-2", "scored", "production", 1,
+                new BatchScoreResult(new DatasetRef(production, 3, 1000), 1000, "2025-01-02", "2025-01-02", "/lake/raw/scored", 5, 10), "sched");
+        // A retried recording of an older run, and a run in another environment, do not displace the latest one.
+        scoring.recordScoring("score/scored/production/day-1", "scored", "production", 1,
+                new BatchScoreResult(new DatasetRef(production, 0, 900), 900, "2025-01-01", "2025-01-01", "/lake/raw/scored", 4, 10), "sched");
+        scoring.recordScoring("score/scored/staging/day-3", "scored", "staging", 1,
+                new BatchScoreResult(new DatasetRef("/lake/predictions/scored/staging", 7, 1000), 1000, "2025-01-03", "2025-01-03",
+                        "/lake/raw/scored", 6, 10), "sched");
+
+        StoredScoresRef latest = activities.target("scored", null).latestScoring();
+        assertThat(latest).isNotNull();
+        assertThat(latest.runKey()).isEqualTo("score/scored/production/day-2");
+        assertThat(latest.predictionsTable()).isEqualTo(production);
+        assertThat(latest.predictionsVersion()).isEqualTo(3);
+        assertThat(latest.sourceTable()).isEqualTo("/lake/raw/scored");
+        assertThat(latest.sourceVersion()).isEqualTo(5);
+        assertThat(java.time.Instant.parse(latest.recordedAt())).isBefore(java.time.Instant.now().plusSeconds(1));
+        assertThat(activities.target("scored", "staging").latestScoring().runKey()).isEqualTo("score/scored/staging/day-3");
+        assertThat(activities.target("scored", "dev").live()).isNull();
     }
 
     @Test

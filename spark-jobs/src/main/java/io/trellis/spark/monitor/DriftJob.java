@@ -29,8 +29,7 @@ import java.util.TreeSet;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Encoder;
-import org.apache.spark.sql.Encoders;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataType;
@@ -236,7 +235,9 @@ public final class DriftJob {
         if (!labelled) {
             findings.add("the label column '" + spec.label() + "' is missing from " + source + ": no performance check");
         }
-        StoredRun run = predictions == null ? null : Timings.time(timings, "latest_run", () -> latestRun(spark, predictions, findings, lookup));
+        StoredRun run = predictions == null ? null
+                : predictions.latestRun() != null ? recordedRun(spark, predictions, findings)
+                : Timings.time(timings, "latest_run", () -> latestRun(spark, predictions, findings, lookup));
         Stored stored = null;
         String modelPath = null;
         String scoresFrom = null;
@@ -261,18 +262,45 @@ public final class DriftJob {
         }
         Stored storedSide = stored;
         Dataset<Row> sourceRows = sourceSide(selection.rows(), spec, present, modelPath);
-        Counts counts = Timings.time(timings, "counting", () -> count(sourceRows, storedSide, present));
+        Counts counts = count(sourceRows, storedSide, present, timings);
         if (counts.rows == 0) {
             findings.add(0, "the window " + bounds(selection) + " of " + source + " has no rows: nothing to compare");
+        }
+        if (run != null && counts.predictionRows == 0) {
+            findings.add("the predictions table " + predictions.tablePath() + " holds no rows of run " + run.runKey() + " of v"
+                    + predictions.modelVersion() + " (the latest batch scoring run recorded): no prediction drift or performance check;"
+                    + " run batch scoring again");
         }
         return counts.profile(present, scoresFrom != null, selection.from(), selection.to(), findings, scoresFrom);
     }
 
-    /** The production predictions table of a model and environment, and the live version whose scores monitoring reads. */
-    public record Predictions(String tablePath, int modelVersion) {}
+    /**
+     * The production predictions table of a model and environment, the live version whose scores monitoring reads, and
+     * its latest batch scoring run as the registry recorded it ({@code latestRun}; null: found in the table with one
+     * aggregate, {@link #latestRun}).
+     */
+    public record Predictions(String tablePath, int modelVersion, StoredRun latestRun) {
+        public Predictions(String tablePath, int modelVersion) {
+            this(tablePath, modelVersion, null);
+        }
+    }
 
-    /** The latest batch scoring run of a version in the predictions table. */
-    record StoredRun(String runKey, String scoredAt, String sourceTable, long sourceVersion) {}
+    /**
+     * A batch scoring run of a version in the predictions table: its run key (every row of the run carries it), when it
+     * scored (or was recorded), and the source table version it scored.
+     */
+    public record StoredRun(String runKey, String scoredAt, String sourceTable, long sourceVersion) {}
+
+    /** The run the registry recorded, once the predictions table is known to exist (else null, with a finding). */
+    private static StoredRun recordedRun(SparkSession spark, Predictions p, List<String> findings) {
+        if (!DeltaTables.exists(spark, p.tablePath())) {
+            findings.add("no predictions table at " + p.tablePath() + ", though the registry records batch scoring run "
+                    + p.latestRun().runKey() + " of v" + p.modelVersion() + " into it: the window was re-scored with the live model"
+                    + " for prediction drift");
+            return null;
+        }
+        return p.latestRun();
+    }
 
     /**
      * Finds the latest run (by {@code scored_at}) of the live version in the predictions table, with one small
@@ -321,41 +349,44 @@ public final class DriftJob {
     private static Stored storedScores(SparkSession spark, ModelSpec spec, Predictions p, StoredRun run,
                                        Dataset<Row> window, List<FeatureBins> bins, boolean labelled,
                                        boolean mayHoldLabels, List<String> findings, Join join) {
-        Dataset<Row> scores = DeltaTables.read(spark, new DatasetVersion(p.tablePath(), DeltaTables.latestVersion(spark, p.tablePath())))
+        // The table's latest snapshot (the run's rows stay in every later version).
+        Dataset<Row> scores = io.delta.tables.DeltaTable.forPath(spark, p.tablePath()).toDF()
                 .where(col(PredictionsTable.MODEL_VERSION).equalTo(p.modelVersion()).and(col(PredictionsTable.RUN_KEY).equalTo(run.runKey())));
         String key = spec.source().keyColumn();
         boolean hasKey = key != null && Arrays.asList(scores.columns()).contains(key) && Arrays.asList(window.columns()).contains(key);
         if (labelled && hasKey && !mayHoldLabels) {
             // No row of the window has a label yet: every score would join a null label, so no join runs.
-            return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
+            return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null, null);
         }
         if (labelled && hasKey) {
             DataType keyType = window.schema().apply(key).dataType();
             if (join == Join.ONE_SHUFFLE && hashable(keyType) && keyType.equals(scores.schema().apply(key).dataType())) {
                 // Only labelled window rows can give a label (max ignores nulls); a null key never matches.
+                // (key, value, kind): the value is the label of a window row, the score of a stored one.
                 Dataset<Row> labels = window.select(col(key).as(KEY), col(spec.label()).cast("double").as(LABEL),
-                                lit(null).cast("double").as(SCORE), lit(WindowCounter.SOURCE_ROW).as(KIND))
+                                lit(WindowCounter.SOURCE_ROW).as(KIND))
                         .where(col(KEY).isNotNull().and(col(LABEL).isNotNull()));
-                Dataset<Row> keyed = scores.select(col(key).as(KEY), lit(null).cast("double").as(LABEL),
-                        col(PredictionsTable.SCORE).cast("double").as(SCORE), lit(WindowCounter.PREDICTION_ROW).as(KIND));
-                return new Stored(null, labels.union(keyed).repartition(col(KEY)));
+                Dataset<Row> keyed = scores.select(col(key).as(KEY), col(PredictionsTable.SCORE).cast("double").as(LABEL),
+                        lit(WindowCounter.PREDICTION_ROW).as(KIND));
+                return new Stored(null, labels.union(keyed).repartition(col(KEY)), keyType);
             }
             Dataset<Row> labels = window.select(col(key), col(spec.label()).cast("double").as(LABEL)).groupBy(key)
                     .agg(max(col(LABEL)).as(LABEL));
             return new Stored(scores.select(col(key), col(PredictionsTable.SCORE)).join(labels, scores.col(key).equalTo(labels.col(key)), "left")
-                    .select(counterColumns(bins, col(LABEL), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
+                    .select(counterColumns(bins, col(LABEL), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null, null);
         }
         if (labelled) {
             findings.add("the spec names no key column to match stored predictions with the window's labels: no performance check");
         }
-        return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null);
+        return new Stored(scores.select(counterColumns(bins, lit(null), col(PredictionsTable.SCORE), WindowCounter.PREDICTION_ROW)), null, null);
     }
 
     /**
      * The stored scores as the counting job reads them: either rows in the counter's layout ({@code plain}), or the
-     * window's labels and the scores keyed and repartitioned by key, for {@link LabelJoin} ({@code keyed}).
+     * window's labels and the scores keyed and repartitioned by key, for {@link LabelJoin} ({@code keyed}, with the key's
+     * type).
      */
-    private record Stored(Dataset<Row> plain, Dataset<Row> keyed) {}
+    private record Stored(Dataset<Row> plain, Dataset<Row> keyed, DataType keyType) {}
 
     /**
      * Key types whose Java values are equal exactly when Spark's join finds them equal (so not floating point, whose
@@ -412,7 +443,7 @@ public final class DriftJob {
 
     /** The one counting pass over {@code rows} (scored with the model at {@code modelPath} unless null). */
     private static Counts count(Dataset<Row> rows, ModelSpec spec, List<FeatureBins> bins, String modelPath) {
-        return count(sourceSide(rows, spec, bins, modelPath), (Stored) null, bins);
+        return count(sourceSide(rows, spec, bins, modelPath), (Stored) null, bins, null);
     }
 
     /**
@@ -462,21 +493,31 @@ public final class DriftJob {
     }
 
     /**
-     * Counts the source side and, if given, the stored predictions in one Spark job: both sides are unioned and every
-     * partition folds its rows into one buffer of counts, which the driver adds up.
+     * Counts the source side and, if given, the stored predictions: every partition folds its rows into one buffer of
+     * counts, which the driver adds up. Without a label join both sides are unioned into one Spark job; with one, the
+     * window's features are counted in one job while the scores, repartitioned by key with the window's labels, are
+     * joined and counted in another, the two planned and run at the same time (so neither waits for the other's
+     * planning, Delta file listing or last task). The counters read the query's internal rows ({@code
+     * queryExecution().toRdd()}, as {@code Dataset.rdd()} does, minus its conversion of every row).
      */
-    private static Counts count(Dataset<Row> source, Stored predictions, List<FeatureBins> bins) {
+    private static Counts count(Dataset<Row> source, Stored predictions, List<FeatureBins> bins, Timings timings) {
         Dataset<Row> all = predictions == null || predictions.plain() == null ? source : source.union(predictions.plain());
         WindowCounter counter = new WindowCounter(bins, SCORE_BINS);
-        Encoder<WindowCounter.Counts> encoder = Encoders.javaSerialization(WindowCounter.Counts.class);
-        Dataset<WindowCounter.Counts> counted = all.mapPartitions(counter, encoder);
+        java.util.concurrent.CompletableFuture<List<WindowCounter.Counts>> joined = null;
         if (predictions != null && predictions.keyed() != null) {
-            counted = counted.union(predictions.keyed().mapPartitions(new LabelJoin(counter, bins.size()), encoder));
+            joined = concurrently(() -> predictions.keyed().queryExecution().toRdd().toJavaRDD()
+                    .mapPartitions(new LabelJoin(counter, predictions.keyType())).collect());
         }
-        List<WindowCounter.Counts> partitions = counted.collectAsList();
+        // Planning (the optimiser, Delta's file listing for each scan) apart from running the job, for bench/drift.
+        Timings.time(timings, "planning", () -> all.queryExecution().executedPlan());
+        List<WindowCounter.Counts> partitions = new ArrayList<>(Timings.time(timings, "counting",
+                () -> all.queryExecution().toRdd().toJavaRDD().mapPartitions(counter).collect()));
+        if (joined != null) {
+            java.util.concurrent.CompletableFuture<List<WindowCounter.Counts>> other = joined;
+            partitions.addAll(Timings.time(timings, "label_join_wait", () -> await(other)));
+        }
         // No partitions at all (an empty relation): the same as partitions that counted nothing.
-        WindowCounter.Counts sum = partitions.stream().reduce(WindowCounter.Counts::plus)
-                .orElseGet(() -> counter.call(java.util.Collections.emptyIterator()).next());
+        WindowCounter.Counts sum = partitions.stream().reduce(WindowCounter.Counts::plus).orElseGet(counter::empty);
         Counts counts = new Counts();
         counts.rows = sum.rows;
         counts.predictionRows = sum.predictionRows;
@@ -501,6 +542,41 @@ public final class DriftJob {
             }
         }
         return counts;
+    }
+
+    /**
+     * Runs {@code body} on a new thread, which inherits this thread's Spark local properties (the step's job group, so
+     * its jobs are accounted and cancelled with the step's).
+     */
+    private static <T> java.util.concurrent.CompletableFuture<T> concurrently(java.util.function.Supplier<T> body) {
+        java.util.concurrent.CompletableFuture<T> result = new java.util.concurrent.CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try {
+                result.complete(body.get());
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        }, "trellis-drift-label-join");
+        t.setDaemon(true);
+        t.start();
+        return result;
+    }
+
+    private static <T> T await(java.util.concurrent.CompletableFuture<T> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while the label join ran", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /** Raw counts of one pass: numeric fine bins with the null bucket last, categorical values as found. */

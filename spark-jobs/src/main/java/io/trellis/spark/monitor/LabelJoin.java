@@ -1,13 +1,11 @@
 package io.trellis.spark.monitor;
 
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The label join of monitoring's performance check, done in one shuffle: the window's labelled {@code (key, label)}
@@ -18,59 +16,118 @@ import org.apache.spark.sql.RowFactory;
  * join's second exchange and two sorts.
  *
  * <p>Input rows, by position: the key (never a floating-point or complex type: Java equality must be Spark's), the
- * label ({@code double}, non-null, window rows only), the score ({@code double}, stored rows only) and the kind
+ * value ({@code double}: a window row's label, non-null; a stored row's score) and the kind
  * ({@link WindowCounter#SOURCE_ROW} for a window row, {@link WindowCounter#PREDICTION_ROW} for a stored score). A null
- * key matches nothing, as in a join. A partition buffers its stored scores until it has seen all its window rows.
+ * key matches nothing, as in a join. A partition buffers its stored scores (key and score, in arrays) until it has seen
+ * all its window rows. Rows are Spark's internal rows; a string key is copied out of its (reused) row buffer before it
+ * is kept.
  */
-final class LabelJoin implements MapPartitionsFunction<Row, WindowCounter.Counts> {
+final class LabelJoin implements FlatMapFunction<Iterator<InternalRow>, WindowCounter.Counts> {
     private static final long serialVersionUID = 1L;
 
     private final WindowCounter counter;
-    private final int features;
+    private final DataType keyType;
 
-    /** {@code counter} counts the joined rows; {@code features}: how many feature columns precede its label column. */
-    LabelJoin(WindowCounter counter, int features) {
+    /** {@code counter} counts the joined scores; {@code keyType}: the key column's type on both sides. */
+    LabelJoin(WindowCounter counter, DataType keyType) {
         this.counter = counter;
-        this.features = features;
+        this.keyType = keyType;
     }
 
     @Override
-    public Iterator<WindowCounter.Counts> call(Iterator<Row> rows) {
-        Map<Object, Double> labels = new HashMap<>();
-        List<Object> keys = new ArrayList<>();
-        List<Double> scores = new ArrayList<>();
+    public Iterator<WindowCounter.Counts> call(Iterator<InternalRow> rows) {
+        LabelMap labels = new LabelMap();
+        Object[] keys = new Object[1024];
+        double[] scores = new double[1024];
+        int stored = 0;
         while (rows.hasNext()) {
-            Row row = rows.next();
-            Object key = row.get(0);
-            if (row.getInt(3) == WindowCounter.SOURCE_ROW) {
+            InternalRow row = rows.next();
+            Object key = row.isNullAt(0) ? null : row.get(0, keyType);
+            if (key instanceof UTF8String s) {
+                key = s.copy();
+            }
+            if (row.getInt(2) == WindowCounter.SOURCE_ROW) {
                 if (key != null && !row.isNullAt(1)) {
-                    labels.merge(key, row.getDouble(1), LabelJoin::greatest);
+                    labels.merge(key, row.getDouble(1));
                 }
             } else {
-                keys.add(key);
-                scores.add(row.isNullAt(2) ? null : row.getDouble(2));
+                if (stored == keys.length) {
+                    keys = java.util.Arrays.copyOf(keys, stored * 2);
+                    scores = java.util.Arrays.copyOf(scores, stored * 2);
+                }
+                keys[stored] = key;
+                scores[stored++] = row.isNullAt(1) ? Double.NaN : row.getDouble(1);
             }
         }
-        Iterator<Row> joined = new Iterator<>() {
-            private int next;
+        WindowCounter.Counts c = counter.empty();
+        for (int i = 0; i < stored; i++) {
+            c.predictionRows++;
+            counter.score(c, scores[i], keys[i] == null ? Double.NaN : labels.get(keys[i]));
+        }
+        return List.of(c).iterator();
+    }
 
-            @Override
-            public boolean hasNext() {
-                return next < keys.size();
-            }
+    /**
+     * Key to greatest label, open addressing with linear probing over parallel arrays: no entry objects and no boxed
+     * labels for the window's (many) keys.
+     */
+    static final class LabelMap {
+        private Object[] keys = new Object[1 << 12];
+        private double[] values = new double[1 << 12];
+        private int size;
 
-            @Override
-            public Row next() {
-                Object key = keys.get(next);
-                Double score = scores.get(next++);
-                Object[] values = new Object[features + 3];
-                values[features] = key == null ? null : labels.get(key);
-                values[features + 1] = score;
-                values[features + 2] = WindowCounter.PREDICTION_ROW;
-                return RowFactory.create(values);
+        /** Keeps the greatest label of {@code key} ({@link #greatest}). */
+        void merge(Object key, double label) {
+            int mask = keys.length - 1;
+            int i = spread(key.hashCode()) & mask;
+            while (keys[i] != null) {
+                if (keys[i].equals(key)) {
+                    values[i] = greatest(values[i], label);
+                    return;
+                }
+                i = (i + 1) & mask;
             }
-        };
-        return counter.call(joined);
+            keys[i] = key;
+            values[i] = label;
+            if (++size * 2 > keys.length) {
+                grow();
+            }
+        }
+
+        /** The label of {@code key}; NaN when it has none (which counts as unlabelled, as a NaN label does). */
+        double get(Object key) {
+            int mask = keys.length - 1;
+            int i = spread(key.hashCode()) & mask;
+            while (keys[i] != null) {
+                if (keys[i].equals(key)) {
+                    return values[i];
+                }
+                i = (i + 1) & mask;
+            }
+            return Double.NaN;
+        }
+
+        private void grow() {
+            Object[] oldKeys = keys;
+            double[] oldValues = values;
+            keys = new Object[oldKeys.length * 2];
+            values = new double[oldKeys.length * 2];
+            int mask = keys.length - 1;
+            for (int j = 0; j < oldKeys.length; j++) {
+                if (oldKeys[j] != null) {
+                    int i = spread(oldKeys[j].hashCode()) & mask;
+                    while (keys[i] != null) {
+                        i = (i + 1) & mask;
+                    }
+                    keys[i] = oldKeys[j];
+                    values[i] = oldValues[j];
+                }
+            }
+        }
+
+        private static int spread(int h) {
+            return h ^ (h >>> 16) ^ (h >>> 8);
+        }
     }
 
     /** Spark's {@code max} of two doubles: NaN is greater than any other value. */

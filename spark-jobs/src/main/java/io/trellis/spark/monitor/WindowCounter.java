@@ -8,8 +8,9 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.function.MapPartitionsFunction;
-import org.apache.spark.sql.Row;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.unsafe.types.UTF8String;
 
 /**
  * The counting half of monitoring's one pass: every partition folds its rows into one {@link Counts} buffer (fixed
@@ -25,17 +26,19 @@ import org.apache.spark.sql.Row;
  * <p>Numeric buckets follow {@code Bucketizer} with splits {@code [-inf, edges..., +inf]}: bucket {@code j} holds
  * {@code edges[j-1] <= v < edges[j]}; null and NaN count as null. A categorical value outside the reference categories
  * falls into "other / unseen"; null and {@link FeatureTable#MISSING} count as null. Categorical features without
- * categories yet (the reference pass discovers them) are counted by value. Public only because Spark's encoder of
- * the buffers needs public classes; not an API.
+ * categories yet (the reference pass discovers them) are counted by value.
+ *
+ * <p>It reads Spark's internal rows as the query produces them ({@code queryExecution().toRdd()}): no conversion of
+ * each row into a {@code Row} of boxed values and decoded strings, categories looked up by their UTF-8 bytes.
  */
-public final class WindowCounter implements MapPartitionsFunction<Row, WindowCounter.Counts> {
+public final class WindowCounter implements FlatMapFunction<Iterator<InternalRow>, WindowCounter.Counts> {
     static final int SOURCE_ROW = 0;
     static final int PREDICTION_ROW = 1;
     private static final long serialVersionUID = 1L;
 
     private final int scoreBins;
     private final double[][] edges;
-    private final Map<String, Integer>[] categories;
+    private final Map<UTF8String, Integer>[] categories;
     private final int[] offsets;
     private final int width;
 
@@ -54,9 +57,9 @@ public final class WindowCounter implements MapPartitionsFunction<Row, WindowCou
                 edges[i] = b.edges().clone();
                 offset += b.edges().length + 2; // fine bins, then the null bucket
             } else if (!b.categories().isEmpty()) {
-                HashMap<String, Integer> index = new HashMap<>();
+                HashMap<UTF8String, Integer> index = new HashMap<>();
                 for (int j = 0; j < b.categories().size(); j++) {
-                    index.put(b.categories().get(j), j);
+                    index.put(UTF8String.fromString(b.categories().get(j)), j);
                 }
                 categories[i] = index;
                 offset += b.categories().size() + 2; // categories, "other / unseen", then the null bucket
@@ -66,48 +69,60 @@ public final class WindowCounter implements MapPartitionsFunction<Row, WindowCou
     }
 
     @Override
-    public Iterator<Counts> call(Iterator<Row> rows) {
+    public Iterator<Counts> call(Iterator<InternalRow> rows) {
+        Counts c = empty();
+        while (rows.hasNext()) {
+            add(c, rows.next());
+        }
+        return List.of(c).iterator();
+    }
+
+    /** A buffer that counted nothing. */
+    Counts empty() {
+        return new Counts(width, scoreBins, edges.length);
+    }
+
+    /** Counts one row of the counter's layout into {@code c}. */
+    void add(Counts c, InternalRow row) {
         int n = edges.length;
-        Counts c = new Counts(width, scoreBins, n);
         int labelAt = n;
         int scoreAt = n + 1;
-        int kindAt = n + 2;
-        long[] bins = c.bins;
-        while (rows.hasNext()) {
-            Row row = rows.next();
-            if (row.getInt(kindAt) == SOURCE_ROW) {
-                c.rows++;
-                for (int i = 0; i < n; i++) {
-                    if (edges[i] != null) {
-                        bins[offsets[i] + numericBucket(edges[i], row.isNullAt(i) ? Double.NaN : row.getDouble(i))]++;
+        if (row.getInt(n + 2) == SOURCE_ROW) {
+            c.rows++;
+            long[] bins = c.bins;
+            for (int i = 0; i < n; i++) {
+                if (edges[i] != null) {
+                    bins[offsets[i] + numericBucket(edges[i], row.isNullAt(i) ? Double.NaN : row.getDouble(i))]++;
+                } else {
+                    UTF8String v = row.isNullAt(i) ? null : row.getUTF8String(i);
+                    if (categories[i] != null) {
+                        bins[offsets[i] + categoricalBucket(categories[i], v)]++;
                     } else {
-                        String v = row.isNullAt(i) ? null : row.getString(i);
-                        if (categories[i] != null) {
-                            bins[offsets[i] + categoricalBucket(categories[i], v)]++;
-                        } else {
-                            c.discovered.get(i).merge(v == null ? FeatureTable.MISSING : v, 1L, Long::sum);
-                        }
+                        c.discovered.get(i).merge(v == null ? FeatureTable.MISSING : v.toString(), 1L, Long::sum);
                     }
                 }
-            } else {
-                c.predictionRows++;
             }
-            if (!row.isNullAt(scoreAt)) {
-                double score = row.getDouble(scoreAt);
-                if (!Double.isNaN(score)) {
-                    int bin = (int) Math.min(scoreBins - 1, Math.max(0, Math.floor(score * scoreBins)));
-                    c.scores[bin]++;
-                    if (!row.isNullAt(labelAt) && !Double.isNaN(row.getDouble(labelAt))) {
-                        if (row.getDouble(labelAt) >= 0.5) {
-                            c.positives[bin]++;
-                        } else {
-                            c.negatives[bin]++;
-                        }
-                    }
+        } else {
+            c.predictionRows++;
+        }
+        if (!row.isNullAt(scoreAt)) {
+            score(c, row.getDouble(scoreAt), row.isNullAt(labelAt) ? Double.NaN : row.getDouble(labelAt));
+        }
+    }
+
+    /** Counts a score (NaN: none) with its label (NaN: none) into the score bins. */
+    void score(Counts c, double score, double label) {
+        if (!Double.isNaN(score)) {
+            int bin = (int) Math.min(scoreBins - 1, Math.max(0, Math.floor(score * scoreBins)));
+            c.scores[bin]++;
+            if (!Double.isNaN(label)) {
+                if (label >= 0.5) {
+                    c.positives[bin]++;
+                } else {
+                    c.negatives[bin]++;
                 }
             }
         }
-        return List.of(c).iterator();
     }
 
     /** The fine bucket of {@code v} among {@code edges} (sorted, distinct), or {@code edges.length + 1} for null/NaN. */
@@ -119,8 +134,10 @@ public final class WindowCounter implements MapPartitionsFunction<Row, WindowCou
         return i >= 0 ? i + 1 : -i - 1;
     }
 
-    private static int categoricalBucket(Map<String, Integer> index, String v) {
-        if (v == null || v.equals(FeatureTable.MISSING)) {
+    private static final UTF8String MISSING = UTF8String.fromString(FeatureTable.MISSING);
+
+    private static int categoricalBucket(Map<UTF8String, Integer> index, UTF8String v) {
+        if (v == null || v.equals(MISSING)) {
             return index.size() + 1;
         }
         Integer j = index.get(v);

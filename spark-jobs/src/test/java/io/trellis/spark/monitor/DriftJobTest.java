@@ -235,6 +235,31 @@ class DriftJobTest {
         assertThat(t.predictionPsi()).isCloseTo(c.predictionPsi(), within(1e-12));
         assertThat(t.currentAuc()).isCloseTo(sparkAuc, within(0.002));
         assertThat(t.features()).extracting(FeatureDrift::psi).containsExactlyElementsOf(c.features().stream().map(FeatureDrift::psi).toList());
+
+        // The run the registry recorded is read as given, with no lookup: the older run when that is what it names ...
+        DriftJob.Predictions recordedOld = new DriftJob.Predictions(predictions, 3,
+                new DriftJob.StoredRun("run-v3-old", "2025-01-05T07:00:01Z", table, 2));
+        WindowProfile fromRecordedOld = DriftJob.current(spark, spec, latest, lastDay, ref, recordedOld, () -> model);
+        assertThat(fromRecordedOld.scoresFrom()).contains("run run-v3-old of v3").contains("scored at 2025-01-05T07:00:01Z");
+        assertThat(fromRecordedOld.scores()).containsExactly(stable.scores());
+        assertThat(fromRecordedOld.findings()).anyMatch(f -> f.contains("older than the v3 monitored here"));
+        // ... and the latest run: the same profile as the table lookup found.
+        DriftJob.Predictions recorded = new DriftJob.Predictions(predictions, 3,
+                new DriftJob.StoredRun("run-v3", fromTable.scoresFrom().replaceAll(".*scored at (.+) from .*", "$1"), table, latest.version()));
+        assertThat(DriftJob.current(spark, spec, latest, lastDay, ref, recorded, () -> model)).usingRecursiveComparison().isEqualTo(fromTable);
+        // A recorded run whose rows are not in the table: a finding, no prediction drift, no silent re-scoring.
+        DriftJob.Predictions gone = new DriftJob.Predictions(predictions, 3, new DriftJob.StoredRun("run-v3-gone", "2025-01-06T08:00:00Z", table,
+                latest.version()));
+        WindowProfile missingRun = DriftJob.current(spark, spec, latest, lastDay, ref, gone, () -> model);
+        assertThat(missingRun.findings()).anyMatch(f -> f.startsWith("the predictions table " + predictions + " holds no rows of run run-v3-gone of v3"));
+        assertThat(missingRun.scored()).isFalse();
+        assertThat(missingRun.rows()).isEqualTo(1000);
+        // A recorded run into a table that is not there: re-scored with the live model, with a finding.
+        DriftJob.Predictions noSuchTable = new DriftJob.Predictions(predictions + "-moved", 3, recorded.latestRun());
+        WindowProfile rescored = DriftJob.current(spark, spec, latest, lastDay, ref, noSuchTable, () -> model);
+        assertThat(rescored.findings()).anyMatch(f -> f.startsWith("no predictions table at " + predictions + "-moved, though the registry records"
+                + " batch scoring run run-v3"));
+        assertThat(rescored.scores()).containsExactly(drifted.scores());
     }
 
     private static double[] column(List<Row> rows, int i) {

@@ -209,4 +209,27 @@ class LabelJoinTest {
         List<Row> maxima = spark.sql("SELECT max(v) FROM VALUES (1.0D), (CAST('NaN' AS DOUBLE)) AS t(v)").collectAsList();
         assertThat(maxima.get(0).getDouble(0)).as("Spark's own max agrees").isNaN();
     }
+
+    @Test
+    void theLabelMapKeepsEachKeysGreatestLabelThroughGrowth() {
+        LabelJoin.LabelMap labels = new LabelJoin.LabelMap();
+        int n = 50_000; // well past the initial capacity: several rehashes
+        for (int i = 0; i < n; i++) {
+            labels.merge(org.apache.spark.unsafe.types.UTF8String.fromString("k" + i), i % 2);
+            labels.merge(org.apache.spark.unsafe.types.UTF8String.fromString("k" + i), 0.0);
+            labels.merge((long) i, i % 3 == 0 ? Double.NaN : 1.0);
+        }
+        for (int i = 0; i < n; i++) {
+            // Equal bytes in a new object find the entry (keys are compared by value, not identity).
+            assertThat(labels.get(org.apache.spark.unsafe.types.UTF8String.fromString("k" + i))).isEqualTo(i % 2);
+            if (i % 3 == 0) {
+                assertThat(labels.get((long) i)).isNaN();
+            } else {
+                assertThat(labels.get((long) i)).isEqualTo(1.0);
+            }
+        }
+        assertThat(labels.get(org.apache.spark.unsafe.types.UTF8String.fromString("k" + n))).as("an absent key: no label").isNaN();
+        assertThat(labels.get((long) n)).isNaN();
+        assertThat(labels.get(7)).as("an Integer is not the Long 7").isNaN();
+    }
 }

@@ -51,7 +51,7 @@ public class MonitorWorkflowImpl implements MonitorWorkflow {
                 profile = monitor.storeReference(request.modelName(), version, target.snapshot(),
                         drift.referenceProfile(target.spec(), target.snapshot(), target.live()));
             }
-            DriftResult result = drift.assess(target.spec(), target.live(), profile);
+            DriftResult result = drift.assess(target.spec(), target.live(), profile, target.latestScoring());
             ModelSpec.Monitoring policy = target.spec().monitoring();
             MonitorPolicy.Verdict verdict = MonitorPolicy.decide(result, policy, target.trainingAuc());
             MonitorDecision decision = verdict.needsAttention() ? MonitorDecision.NEEDS_ATTENTION : MonitorDecision.NO_DRIFT;

@@ -43,7 +43,7 @@ final class TestingMonitorActivities {
         public MonitorTarget target(String modelName, String environment) {
             calls.add("target");
             return new MonitorTarget(spec, environment == null ? spec.monitoring().environment() : environment, live, trainingAuc,
-                    snapshot, storedProfile);
+                    snapshot, storedProfile, null);
         }
 
         @Override
@@ -87,7 +87,8 @@ final class TestingMonitorActivities {
         }
 
         @Override
-        public synchronized DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
+        public synchronized DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile,
+                                               StoredScoresRef latestScoring) {
             calls.add("assess:" + referenceProfile);
             return next;
         }

@@ -157,7 +157,8 @@ final class TestingRetrainActivities {
             }
 
             @Override
-            public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile) {
+            public DriftResult assess(ModelSpec spec, ChampionRef live, String referenceProfile,
+                                      io.trellis.workflows.monitor.StoredScoresRef latestScoring) {
                 throw new UnsupportedOperationException("a retrain never assesses drift");
             }
         };
