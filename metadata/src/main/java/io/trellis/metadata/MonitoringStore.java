@@ -78,15 +78,17 @@ public final class MonitoringStore {
 
     /**
      * The latest recorded batch scoring run of {@code modelName} v{@code version} in {@code environment} (the one that
-     * wrote the highest Delta version of its predictions table); empty when none is recorded. One indexed query over the audit trail,
-     * so that monitoring finds the scores to read without a Spark job over the predictions table.
+     * wrote the highest Delta version of its predictions table); empty when none is recorded. One indexed query over the
+     * audit trail, so that monitoring finds the scores to read without a Spark job over the predictions table.
      */
     public Optional<ScoringRun> latestScoringRun(String modelName, int version, String environment) {
         return tx.inConnection(c -> {
-            try (PreparedStatement ps = c.prepareStatement("select run_key, details->>'predictionsTable', details->>'predictionsVersion', details->>'sourceTable',"
-                    + " details->>'sourceVersion', occurred_at from audit_log where model_name = ? and model_version = ?"
+            try (PreparedStatement ps = c.prepareStatement("select run_key, details->>'predictionsTable',"
+                    + " details->>'predictionsVersion', details->>'sourceTable', details->>'sourceVersion', occurred_at"
+                    + " from audit_log where model_name = ? and model_version = ?"
                     + " and action = 'scoring.completed' and outcome = 'SUCCESS' and details->>'environment' = ?"
-                    + " and details->>'predictionsTable' is not null and details->>'predictionsVersion' is not null and details->>'sourceVersion' is not null"
+                    + " and details->>'predictionsTable' is not null and details->>'predictionsVersion' is not null"
+                    + " and details->>'sourceVersion' is not null"
                     + " order by (details->>'predictionsVersion')::bigint desc, id desc limit 1")) {
                 ps.setString(1, modelName);
                 ps.setInt(2, version);

@@ -129,29 +129,14 @@ public final class DriftBenchmark {
                 // The pass, and the same pass with the plain SQL label join it replaced (aggregate + sort-merge join), in
                 // alternating order so that neither always runs second.
                 WindowProfile[] current = new WindowProfile[1];
-                Runnable pass = () -> {
-                    DriftJob.Timings timings = new DriftJob.Timings();
-                    SparkWork.Counter work = SparkWork.start(spark);
-                    curPass.add(time(() -> current[0] = DriftJob.current(spark, spec, latest, window, reference, predictions,
-                            null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, timings)));
-                    out.println("  pass phases: " + phases(timings) + "; " + work.stop());
-                };
+                Runnable pass = () -> current[0] = timedPass(spark, "pass", curPass, timings -> DriftJob.current(spark, spec, latest,
+                        window, reference, predictions, null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, timings));
                 // The same pass with the latest run looked up in the predictions table (no recorded run), by the whole-table
                 // aggregate, and with the window's bounds and the latest run looked up over the files Delta's statistics leave.
-                Runnable tableLookup = () -> {
-                    DriftJob.Timings timings = new DriftJob.Timings();
-                    SparkWork.Counter work = SparkWork.start(spark);
-                    curTableLookup.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, unrecorded,
-                            null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, timings)));
-                    out.println("  table-lookup pass phases: " + phases(timings) + "; " + work.stop());
-                };
-                Runnable fileStats = () -> {
-                    DriftJob.Timings timings = new DriftJob.Timings();
-                    SparkWork.Counter work = SparkWork.start(spark);
-                    curFileStats.add(time(() -> DriftJob.current(spark, spec, latest, window, reference, unrecorded,
-                            null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.FILE_STATS, timings)));
-                    out.println("  file-statistics lookups pass phases: " + phases(timings) + "; " + work.stop());
-                };
+                Runnable tableLookup = () -> timedPass(spark, "table-lookup pass", curTableLookup, timings -> DriftJob.current(spark,
+                        spec, latest, window, reference, unrecorded, null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.AGGREGATE, timings));
+                Runnable fileStats = () -> timedPass(spark, "file-statistics lookups pass", curFileStats, timings -> DriftJob.current(spark,
+                        spec, latest, window, reference, unrecorded, null, DriftJob.Join.ONE_SHUFFLE, DriftJob.Lookup.FILE_STATS, timings));
                 Runnable sqlJoin = () -> curSqlJoin.add(time(() ->
                         DriftJob.current(spark, spec, latest, window, reference, predictions, null, DriftJob.Join.SQL, DriftJob.Lookup.AGGREGATE, null)));
                 if (round % 2 == 1) {
@@ -214,6 +199,17 @@ public final class DriftBenchmark {
             spark.stop();
             deleteTree(home);
         }
+    }
+
+    /** Runs one pass, adds its seconds to {@code seconds} and prints its phases and Spark work under {@code label}. */
+    private WindowProfile timedPass(SparkSession spark, String label, List<Double> seconds,
+                                    java.util.function.Function<DriftJob.Timings, WindowProfile> body) {
+        DriftJob.Timings timings = new DriftJob.Timings();
+        SparkWork.Counter work = SparkWork.start(spark);
+        WindowProfile[] profile = new WindowProfile[1];
+        seconds.add(time(() -> profile[0] = body.apply(timings)));
+        out.println("  " + label + " phases: " + phases(timings) + "; " + work.stop());
+        return profile[0];
     }
 
     /** count() of the predictions run the pass reads (the live version's latest run; here the only one). */
