@@ -223,6 +223,19 @@ public final class JobMain {
         }
     }
 
+    /**
+     * A record of type {@code type} from the JSON file at {@code path} (read through Hadoop's file systems, as the spec
+     * is); INVALID_REQUEST naming {@code what} and {@code argument} when it cannot be read or is not such a record.
+     */
+    public static <T> T loadRecord(SparkSession spark, String path, Class<T> type, String what, String argument) {
+        try {
+            return RECORDS.readValue(readText(spark, path, ErrorCode.INVALID_REQUEST, what, argument), type);
+        } catch (IOException e) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, what + " " + path + " is not valid JSON of a "
+                    + type.getSimpleName() + ": " + e.getMessage() + ". Check the " + argument + " path.", e);
+        }
+    }
+
     private static String readText(SparkSession spark, String path, ErrorCode code, String what, String argument) {
         Path p = new Path(path);
         try {

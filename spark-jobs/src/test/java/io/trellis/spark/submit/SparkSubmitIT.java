@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.spark.JobMain;
 import io.trellis.spark.evaluate.EvaluateJob;
 import io.trellis.spark.features.FeatureJob;
+import io.trellis.spark.monitor.DriftMain;
 import io.trellis.spark.sample.SampleDataJob;
 import io.trellis.spark.train.TrainJob;
 import io.trellis.spark.validate.ValidateJob;
@@ -128,6 +129,33 @@ class SparkSubmitIT {
         assertThat(evaluation.path("holdoutRows").asLong()).isEqualTo(holdoutRows);
         assertThat(evaluation.path("candidate").path("auc").asDouble()).as("candidate AUC on the holdout").isGreaterThan(0.7);
         assertThat(evaluation.path("champion").isNull()).as("no champion was given").isTrue();
+
+        // Monitoring's two steps as applications: the reference profile of the training snapshot, then the current window
+        // counted against it (nothing stored in the predictions table named, so the window is re-scored, with a finding).
+        JsonNode reference = submit("drift-reference", DriftMain.class,
+                "--spec", spec.toString(), "--step", "reference", "--table", rawTable,
+                "--source-version", snapshot.path("deltaVersion").asText(), "--model", model).requireOk();
+        assertThat(reference.path("version").asLong()).isEqualTo(snapshot.path("deltaVersion").asLong());
+        assertThat(reference.path("table").asText()).isEqualTo(rawTable);
+        assertThat(reference.path("bins").size()).as("one set of bins per feature").isEqualTo(SampleModels.customerChurn().features().all().size());
+        assertThat(reference.path("profile").path("rows").asLong()).isEqualTo(3000);
+        Path profile = Files.writeString(work.resolve("reference-profile.json"), JSON.writeValueAsString(reference));
+        String predictions = lake.resolve("predictions/customer-churn/production").toString();
+        JsonNode current = submit("drift-current", DriftMain.class,
+                "--spec", spec.toString(), "--step", "current", "--lake", lake.toString(), "--reference", profile.toString(),
+                "--model", model, "--predictions", predictions, "--model-version", "1").requireOk();
+        assertThat(current.path("rows").asLong()).as("the spec's 3-day window: the whole sample").isEqualTo(3000);
+        assertThat(current.path("scoresFrom").asText()).startsWith("the live model, re-scoring the window");
+        assertThat(current.path("findings").toString()).contains("no predictions table at " + predictions);
+        long scored = 0;
+        for (JsonNode n : current.path("scores")) {
+            scored += n.asLong();
+        }
+        assertThat(scored).as("every window row scored once").isEqualTo(3000);
+
+        Submission badStep = submit("drift-bad-step", DriftMain.class, "--spec", spec.toString(), "--step", "later");
+        assertThat(badStep.exitCode()).as(badStep::describe).isEqualTo(JobMain.EXIT_USER_ERROR);
+        assertThat(badStep.report().path("message").asText()).contains("--step must be 'reference' or 'current', got 'later'");
     }
 
     @Test
