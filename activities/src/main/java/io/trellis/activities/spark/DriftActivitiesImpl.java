@@ -85,7 +85,8 @@ public final class DriftActivitiesImpl implements DriftActivities {
         });
     }
 
-    static DriftResult result(DriftComparison c, WindowProfile current, DatasetVersion source) {
+    /** The workflow's result of an assessment (both Spark modes build it here). */
+    public static DriftResult result(DriftComparison c, WindowProfile current, DatasetVersion source) {
         return new DriftResult(c.referenceRows(), c.currentRows(), current.windowFrom(), current.windowTo(), source.tablePath(),
                 source.version(),
                 c.features().stream().map(f -> new FeatureDriftResult(f.feature(), f.numeric(), f.psi(), f.ks(), f.severity().name(),
@@ -95,7 +96,8 @@ public final class DriftActivitiesImpl implements DriftActivities {
                 c.labelledRows(), c.findings(), current.scoresFrom());
     }
 
-    static String toJson(ReferenceProfile profile) {
+    /** A reference profile as the JSON the registry stores (both Spark modes). */
+    public static String toJson(ReferenceProfile profile) {
         try {
             return JSON.writeValueAsString(profile);
         } catch (JsonProcessingException e) {
@@ -103,7 +105,8 @@ public final class DriftActivitiesImpl implements DriftActivities {
         }
     }
 
-    static ReferenceProfile fromJson(String json) {
+    /** A stored reference profile; INVALID_STATE when it cannot be read. */
+    public static ReferenceProfile fromJson(String json) {
         try {
             return JSON.readValue(json, ReferenceProfile.class);
         } catch (JsonProcessingException e) {

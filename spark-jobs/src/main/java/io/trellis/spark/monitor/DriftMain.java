@@ -12,8 +12,8 @@ import java.util.Set;
 
 /**
  * Monitoring's two Spark steps as one application entry point, for spark-submit in cluster mode (local mode calls
- * {@link DriftJob} on the worker's session). Its report's {@code result} is the {@link ReferenceProfile} or the
- * {@link WindowProfile}, as JSON.
+ * {@link DriftJob} on the worker's session). Its report's {@code result} is the {@link ReferenceProfile}, or a
+ * {@link Current}: the source table version counted and the {@link WindowProfile}, as JSON.
  *
  * <p>Arguments: {@code --spec <spec> --step reference --table <snapshot table> --source-version N --model <model path>}
  * bins and counts a version's training snapshot; {@code --spec <spec> --step current (--table <path> | --lake <root>)
@@ -24,6 +24,9 @@ import java.util.Set;
  */
 public final class DriftMain {
     private DriftMain() {}
+
+    /** What {@code --step current} reports: the source table and the version of it whose window was counted, and the counts. */
+    public record Current(String sourceTable, long sourceVersion, WindowProfile profile) {}
 
     public static void main(String[] args) {
         JobMain.run("drift", args, Set.of("spec", "step", "table", "lake", "source-version", "model", "reference", "predictions",
@@ -55,8 +58,9 @@ public final class DriftMain {
                     predictions = new DriftJob.Predictions(a.require("predictions"), (int) version, run);
                 }
                 String model = a.has("model") ? a.require("model") : null;
-                return DriftJob.current(spark, spec, source, new ScoringWindow(spec.scoring().timeColumn(), spec.scoring().windowDays()),
-                        reference, predictions, model == null ? null : () -> model);
+                return new Current(table, source.version(), DriftJob.current(spark, spec, source,
+                        new ScoringWindow(spec.scoring().timeColumn(), spec.scoring().windowDays()), reference, predictions,
+                        model == null ? null : () -> model));
             default:
                 throw new TrellisException(ErrorCode.INVALID_REQUEST, "--step must be 'reference' or 'current', got '" + step + "'");
         }

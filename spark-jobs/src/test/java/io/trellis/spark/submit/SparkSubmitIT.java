@@ -144,11 +144,14 @@ class SparkSubmitIT {
         JsonNode current = submit("drift-current", DriftMain.class,
                 "--spec", spec.toString(), "--step", "current", "--lake", lake.toString(), "--reference", profile.toString(),
                 "--model", model, "--predictions", predictions, "--model-version", "1").requireOk();
-        assertThat(current.path("rows").asLong()).as("the spec's 3-day window: the whole sample").isEqualTo(3000);
-        assertThat(current.path("scoresFrom").asText()).startsWith("the live model, re-scoring the window");
-        assertThat(current.path("findings").toString()).contains("no predictions table at " + predictions);
+        assertThat(current.path("sourceTable").asText()).isEqualTo(rawTable);
+        assertThat(current.path("sourceVersion").asLong()).as("the table's latest version").isEqualTo(2);
+        JsonNode window = current.path("profile");
+        assertThat(window.path("rows").asLong()).as("the spec's 3-day window: the whole sample").isEqualTo(3000);
+        assertThat(window.path("scoresFrom").asText()).startsWith("the live model, re-scoring the window");
+        assertThat(window.path("findings").toString()).contains("no predictions table at " + predictions);
         long scored = 0;
-        for (JsonNode n : current.path("scores")) {
+        for (JsonNode n : window.path("scores")) {
             scored += n.asLong();
         }
         assertThat(scored).as("every window row scored once").isEqualTo(3000);
