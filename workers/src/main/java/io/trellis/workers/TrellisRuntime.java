@@ -19,6 +19,7 @@ import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.ClusterScoringActivitiesImpl;
 import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
 import io.trellis.activities.spark.cluster.SparkSubmitLauncher;
 import io.trellis.activities.spark.cluster.SparkSubmitSettings;
@@ -39,6 +40,7 @@ import io.trellis.workers.schedules.DurableSchedules;
 import io.trellis.workers.schedules.Schedules;
 import io.trellis.workers.schedules.TemporalSchedules;
 import io.trellis.workflows.activities.SparkActivities;
+import io.trellis.workflows.promotion.ScoringActivities;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -241,8 +243,8 @@ public final class TrellisRuntime implements AutoCloseable {
         if (spark == null) {
             // A session this process already had (a test's shared one) is reused and left running.
             boolean ours = SparkSession.getDefaultSession().isEmpty();
-            // In cluster mode trellis.spark.master is where the retrain's jobs are submitted; this session (scoring, drift)
-            // stays in-process.
+            // In cluster mode trellis.spark.master is where the retrain's and the scoring jobs are submitted; this session
+            // (drift, retention) stays in-process.
             spark = SparkSessions.local("trellis", config.sparkSubmit().isPresent() ? "local[*]" : config.sparkMaster());
             // The lake on s3a://: S3A's endpoint, addressing, region and the SDK's default credential chain.
             config.lakeS3a().ifPresent(lake -> lake.applyTo(spark));
@@ -290,6 +292,20 @@ public final class TrellisRuntime implements AutoCloseable {
         return new SparkActivitiesImpl(spark(), lake(), artifactStore(), config.home().resolve("scratch"), openLineage(), usageSink());
     }
 
+    /**
+     * Batch scoring and shadow runs: on this process's session (local mode), or spark-submitted to the cluster like the
+     * retrain's steps (cluster mode). The drift activities stay on this process's session in both modes: monitoring's
+     * counting pass is small and reads the lake directly.
+     */
+    private ScoringActivities scoringActivities() {
+        if (config.sparkSubmit().isPresent()) {
+            SparkSubmitSettings submit = config.sparkSubmit().get().requireInstalled();
+            log.info("Batch scoring and shadow runs are submitted to {} ({} deploy mode)", submit.master(), submit.deployMode().flag());
+            return new ClusterScoringActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore(), usageSink());
+        }
+        return new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink());
+    }
+
     /** Starts the workers of the configured task queues ({@code trellis.worker.queues}) in this process (idempotent). */
     public synchronized void startWorkers() {
         if (workers != null) {
@@ -313,7 +329,7 @@ public final class TrellisRuntime implements AutoCloseable {
                         light ? new RegistryActivitiesImpl(registry(), config.codeVersion()) : null,
                         light ? new PromotionActivitiesImpl(registry(), artifactStore()) : null,
                         heavy ? sparkActivities.apply(retrainSparkActivities()) : null,
-                        heavy ? new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()) : null,
+                        heavy ? scoringActivities() : null,
                         light ? new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()) : null,
                         heavy ? new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()) : null,
                         light ? new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC()) : null,

@@ -23,10 +23,12 @@ import org.apache.spark.sql.SparkSession;
  * One commit per run key; a retry returns the earlier commit with {@code committed == false}, describing the source
  * version that commit scored.
  *
- * <p>Arguments of {@link #main}: {@code --spec <yaml> (--table <path> | --lake <root>) --source-version N
+ * <p>Arguments of {@link #main}: {@code --spec <yaml> (--table <path> | --lake <root>) [--source-version N]
  * [--time-column C --window-days D] --model <PipelineModel path> --model-version V --predictions <table path>
  * --run-key K [--scored-at <ISO-8601 instant>] [--report <path>]}. Without {@code --time-column} (or with
- * {@code --window-days} 0) the whole table is scored; {@code --scored-at} defaults to the time the run starts.
+ * {@code --window-days} 0) the whole table is scored; {@code --scored-at} defaults to the time the run starts;
+ * without {@code --source-version} the table's latest version when the job starts is read (what a worker in cluster
+ * mode asks for, as local mode reads the latest version itself).
  */
 public final class BatchScoringJob {
     private BatchScoringJob() {}
@@ -67,13 +69,23 @@ public final class BatchScoringJob {
                 "model", "model-version", "predictions", "run-key", "scored-at"), (spark, a) -> {
             ModelSpec spec = JobMain.loadSpec(spark, a.require("spec"));
             return run(spark, spec,
-                    new DatasetVersion(JobMain.sourceTable(a, spec), a.requireLong("source-version")),
+                    sourceArgument(spark, a, spec),
                     windowArgument(a),
                     new ScoringModel(versionArgument(a, "model-version"), a.require("model")),
                     a.require("predictions"),
                     a.require("run-key"),
                     scoredAtArgument(a));
         });
+    }
+
+    /** The source table at {@code --source-version}, or at its latest version when that is not given. */
+    static DatasetVersion sourceArgument(SparkSession spark, JobArguments a, ModelSpec spec) {
+        String table = JobMain.sourceTable(a, spec);
+        if (a.has("source-version")) {
+            return new DatasetVersion(table, a.requireLong("source-version"));
+        }
+        DeltaTables.requireExists(spark, table);
+        return new DatasetVersion(table, DeltaTables.latestVersion(spark, table));
     }
 
     static ScoringWindow windowArgument(JobArguments a) {

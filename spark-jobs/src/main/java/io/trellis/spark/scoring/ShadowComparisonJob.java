@@ -10,6 +10,8 @@ import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.spark.DatasetVersion;
 import io.trellis.spark.DeltaTables;
 import io.trellis.spark.JobMain;
@@ -20,7 +22,9 @@ import io.trellis.spec.TrellisException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.spark.ml.PipelineModel;
@@ -41,12 +45,15 @@ import org.apache.spark.storage.StorageLevel;
  * false}); its comparison is computed again from the source version that commit scored (even if the caller passes a
  * newer one), which yields the same figures (only the times are the retry's).
  *
- * <p>Arguments of {@link #main}: {@code --spec <yaml> (--table <path> | --lake <root>) --source-version N
+ * <p>Arguments of {@link #main}: {@code --spec <yaml> (--table <path> | --lake <root>) [--source-version N]
  * [--time-column C --window-days D] --candidate <PipelineModel path> --candidate-version V
  * [--champion <PipelineModel path> --champion-version W] --predictions <table path> --run-key K
- * [--scored-at <ISO-8601 instant>] [--report <path>]}. Without {@code --time-column} the whole table is scored.
+ * [--scored-at <ISO-8601 instant>] [--report <path>]}. Without {@code --time-column} the whole table is scored; without
+ * {@code --source-version} the table's latest version when the job starts. The report's result is the
+ * {@link ShadowReport} plus {@code sourceVersion}, the source version the job was asked to score (given or latest).
  */
 public final class ShadowComparisonJob {
+    private static final ObjectMapper REPORT_FIELDS = new ObjectMapper();
     private static final String CANDIDATE_SCORE = "__candidate_score";
     private static final String CHAMPION_SCORE = "__champion_score";
 
@@ -190,14 +197,19 @@ public final class ShadowComparisonJob {
             ScoringModel champion = a.has("champion")
                     ? new ScoringModel(BatchScoringJob.versionArgument(a, "champion-version"), a.require("champion"))
                     : null;
-            return run(spark, spec,
-                    new DatasetVersion(JobMain.sourceTable(a, spec), a.requireLong("source-version")),
+            DatasetVersion source = BatchScoringJob.sourceArgument(spark, a, spec);
+            ShadowReport report = run(spark, spec,
+                    source,
                     BatchScoringJob.windowArgument(a),
                     new ScoringModel(BatchScoringJob.versionArgument(a, "candidate-version"), a.require("candidate")),
                     champion,
                     a.require("predictions"),
                     a.require("run-key"),
                     BatchScoringJob.scoredAtArgument(a));
+            Map<String, Object> result = new LinkedHashMap<>(REPORT_FIELDS.convertValue(report,
+                    new TypeReference<Map<String, Object>>() {}));
+            result.put("sourceVersion", source.version());
+            return result;
         });
     }
 }

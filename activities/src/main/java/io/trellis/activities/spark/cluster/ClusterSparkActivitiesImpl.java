@@ -4,22 +4,14 @@ import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.artifacts.ArtifactStore;
-import io.temporal.activity.Activity;
-import io.temporal.activity.ActivityInfo;
-import io.temporal.client.ActivityCompletionException;
-import io.temporal.failure.ApplicationFailure;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.activities.spark.UsageLabels;
 import io.trellis.activities.spark.UsageSink;
-import io.trellis.metadata.ResourceUsageRecord;
-import io.trellis.metadata.ResourceUsageRecord.UsageOutcome;
-import io.trellis.spark.JobMain;
 import io.trellis.spark.Lake;
 import io.trellis.spark.evaluate.EvaluateJob;
 import io.trellis.spark.features.FeatureJob;
 import io.trellis.spark.train.TrainJob;
 import io.trellis.spark.validate.ValidateJob;
-import io.trellis.spec.ErrorCode;
 import io.trellis.spec.ModelSpec;
 import io.trellis.spec.RetrainOverrides;
 import io.trellis.workflows.activities.ArtifactRef;
@@ -34,23 +26,10 @@ import io.trellis.workflows.activities.SnapshotResult;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.activities.TrainRequest;
 import io.trellis.workflows.activities.TrainResult;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.time.Duration;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The retrain's Spark activities in cluster mode: each submits its job's {@code main} from the shaded {@code spark-jobs}
@@ -66,18 +45,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterSparkActivitiesImpl implements SparkActivities {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Logger log = LoggerFactory.getLogger(ClusterSparkActivitiesImpl.class);
-    /** How long a step waits for its usage row to be written before leaving the write to the background. */
-    private static final Duration USAGE_WRITE_WAIT = Duration.ofSeconds(5);
-    private final SparkSubmitLauncher launcher;
     private final Lake lake;
     private final ArtifactStore artifacts;
-    private final UsageSink usageSink;
-    private final ExecutorService usageWrites = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "trellis-cluster-usage");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ClusterSteps steps;
 
     public ClusterSparkActivitiesImpl(SparkSubmitLauncher launcher, Lake lake, ArtifactStore artifacts) {
         this(launcher, lake, artifacts, UsageSink.NONE);
@@ -85,15 +55,14 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     /** With accounting: each attempt's application usage (from its report) goes to {@code usageSink}, as in local mode. */
     public ClusterSparkActivitiesImpl(SparkSubmitLauncher launcher, Lake lake, ArtifactStore artifacts, UsageSink usageSink) {
-        this.launcher = launcher;
         this.lake = lake;
         this.artifacts = artifacts;
-        this.usageSink = usageSink;
+        this.steps = new ClusterSteps(launcher, usageSink);
     }
 
     @Override
     public SnapshotResult snapshotAndValidate(SnapshotRequest request) {
-        Path dir = launcher.attemptDir();
+        Path dir = steps.attemptDir();
         List<String> args = new ArrayList<>(List.of("--spec", spec(dir, request.spec()),
                 "--table", lake.resolve(request.spec().source().table())));
         overrides(dir, request.overrides(), args);
@@ -109,7 +78,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     @Override
     public FeatureResult buildFeatures(FeatureRequest request) {
-        Path dir = launcher.attemptDir();
+        Path dir = steps.attemptDir();
         List<String> args = new ArrayList<>(List.of("--spec", spec(dir, request.spec()),
                 "--table", request.source().tablePath(),
                 "--source-version", Long.toString(request.source().version()),
@@ -124,7 +93,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     @Override
     public TrainResult train(TrainRequest request) {
-        Path dir = launcher.attemptDir();
+        Path dir = steps.attemptDir();
         Path model = dir.resolve("model");
         try {
             JsonNode r = submit("train", "train", request.spec(), dir, TrainJob.class, List.of("--spec", spec(dir, request.spec()),
@@ -141,7 +110,7 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
 
     @Override
     public EvaluationResult evaluate(EvaluateRequest request) {
-        Path dir = launcher.attemptDir();
+        Path dir = steps.attemptDir();
         List<String> args = new ArrayList<>(List.of("--spec", spec(dir, request.spec()),
                 "--features", request.features().tablePath(),
                 "--features-version", Long.toString(request.features().version()),
@@ -164,118 +133,22 @@ public final class ClusterSparkActivitiesImpl implements SparkActivities {
                 r.path("holdoutRows").asLong());
     }
 
-    /**
-     * Submits the step's job with the spec's resources for {@code stepKey} (a {@link ModelSpec.Resources#STEPS} name) and,
-     * with accounting on, records the attempt's usage whatever its outcome (retries and cancelled attempts count) and
-     * enforces the run's hard cost limit ({@link RunLimit}): a run already over it submits nothing more; a running
-     * application that takes it over (live estimate, client deploy mode) is stopped and killed; an application whose report
-     * takes it over fails its step. Each fails the activity non-retryably with {@code BUDGET_EXCEEDED}, the attempt recorded
-     * {@code OVER_LIMIT}, as in local mode.
-     */
+    /** Submits the step's job ({@link ClusterSteps#submit}), its usage accounted to training and its run's hard limit enforced. */
     private JsonNode submit(String step, String stepKey, ModelSpec spec, Path dir, Class<?> mainClass, List<String> args) {
-        ModelSpec.Resources resources = spec.resources() == null ? null : spec.resources().forStep(stepKey);
-        if (usageSink == UsageSink.NONE) {
-            return launcher.run(step, mainClass, args, resources);
-        }
-        ActivityInfo info = Activity.getExecutionContext().getInfo();
-        UsageLabels labels = UsageLabels.training(spec);
-        String appName = SparkSubmitLauncher.appName(step, info);
-        RunLimit limit = RunLimit.of(step, info.getWorkflowId(), labels, usageSink, u -> ClusterUsage.record(info.getWorkflowId(),
-                info.getRunId(), info.getActivityId(), info.getActivityType(), info.getAttempt(), step, appName, labels,
-                UsageOutcome.SUCCEEDED, new ClusterUsage.Reported(null, u), 0));
-        String already = limit == null ? null : limit.beforeStart();
-        if (already != null) {
-            log.info("{}", already);
-            throw ApplicationFailure.newNonRetryableFailure(already, ErrorCode.BUDGET_EXCEEDED.name());
-        }
-        Path report = dir.resolve(SparkSubmitLauncher.REPORT_FILE);
-        long started = System.nanoTime();
-        UsageOutcome outcome = UsageOutcome.FAILED;
-        ClusterUsage.Reported live = null;
-        try {
-            JsonNode result = launcher.run(step, mainClass, args, resources, limit == null ? null : limit::whileRunning);
-            outcome = UsageOutcome.SUCCEEDED;
-            String over = limit == null ? null : limit.afterEnd(ClusterUsage.read(report).usage(), unchecked());
-            if (over != null) {
-                outcome = UsageOutcome.OVER_LIMIT;
-                throw ApplicationFailure.newNonRetryableFailure(over, ErrorCode.BUDGET_EXCEEDED.name());
-            }
-            return result;
-        } catch (ActivityCompletionException cancelled) {
-            outcome = UsageOutcome.CANCELLED;
-            throw cancelled;
-        } catch (SparkSubmitLauncher.OverLimit over) {
-            outcome = UsageOutcome.OVER_LIMIT;
-            live = new ClusterUsage.Reported(over.applicationId(), over.usage());
-            throw ApplicationFailure.newNonRetryableFailure(over.getMessage(), ErrorCode.BUDGET_EXCEEDED.name());
-        } finally {
-            ClusterUsage.Reported reported = ClusterUsage.read(report);
-            long wallMillis = (System.nanoTime() - started) / 1_000_000;
-            ResourceUsageRecord row = ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(),
-                    info.getActivityType(), info.getAttempt(), step, appName, labels, outcome, reported, wallMillis);
-            if (live != null) {
-                // Stopped over the limit: a stopped job may still have written its report's usage (its job group only), but
-                // the row must not price below the live estimate that stopped it (the whole application): the larger one.
-                ResourceUsageRecord estimated = ClusterUsage.record(info.getWorkflowId(), info.getRunId(), info.getActivityId(),
-                        info.getActivityType(), info.getAttempt(), step, appName, labels, outcome, live, wallMillis);
-                row = usageSink.cost(row) >= usageSink.cost(estimated) && reported.usage().tasks() > 0 ? row : estimated;
-            }
-            recordUsage(row);
-        }
-    }
-
-    /** Why an application that ended over the hard limit was not stopped while it ran. */
-    private String unchecked() {
-        return launcher.settings().deployMode() == SparkSubmitSettings.DeployMode.CLUSTER
-                ? "in cluster deploy mode the driver's REST API is not reachable, so its usage was known only when it ended"
-                : "it ended between two checks of its live usage";
-    }
-
-    /**
-     * Never fails the step; like local mode, a slow database must not hold the activity past its heartbeat timeout, so the
-     * write goes on in the background after {@link #USAGE_WRITE_WAIT}.
-     */
-    private void recordUsage(ResourceUsageRecord attempt) {
-        Future<?> write = usageWrites.submit(() -> {
-            try {
-                usageSink.record(attempt);
-            } catch (RuntimeException e) {
-                log.warn("Resource usage of {} not recorded: {}", attempt.sparkJobGroup(), e.toString());
-            }
-        });
-        try {
-            write.get(USAGE_WRITE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException slow) {
-            log.warn("Resource usage of {} is taking over {} s to record; it is recorded in the background", attempt.sparkJobGroup(),
-                    USAGE_WRITE_WAIT.toSeconds());
-        } catch (ExecutionException unexpected) {
-            log.warn("Resource usage of {} not recorded: {}", attempt.sparkJobGroup(), unexpected.getCause().toString());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        return steps.submit(step, stepKey, spec, UsageLabels.training(spec), dir, mainClass, args);
     }
 
     private static Map<String, Double> metrics(JsonNode node) {
         return JSON.convertValue(node, new TypeReference<Map<String, Double>>() {});
     }
 
-    /** Writes the spec record for the job; the {@link JobMain#SPEC_JSON_SUFFIX} tells the job it is JSON, not YAML. */
     private static String spec(Path dir, ModelSpec spec) {
-        return write(dir.resolve(spec.name() + JobMain.SPEC_JSON_SUFFIX), spec);
+        return ClusterSteps.spec(dir, spec);
     }
 
     private static void overrides(Path dir, RetrainOverrides overrides, List<String> args) {
         if (overrides != null && !overrides.noOverrides()) {
-            args.addAll(List.of("--overrides", write(dir.resolve("overrides.json"), overrides)));
-        }
-    }
-
-    private static String write(Path file, Object value) {
-        try {
-            JSON.writeValue(file.toFile(), value);
-            return file.toString();
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
+            args.addAll(List.of("--overrides", ClusterSteps.write(dir.resolve("overrides.json"), overrides)));
         }
     }
 
