@@ -17,8 +17,11 @@ import io.trellis.activities.monitor.MonitorActivitiesImpl;
 import io.trellis.activities.promotion.PromotionActivitiesImpl;
 import io.trellis.activities.registry.RegistryActivitiesImpl;
 import io.trellis.activities.spark.DriftActivitiesImpl;
+import io.trellis.workflows.monitor.DriftActivities;
+import io.trellis.spark.monitor.DriftMain;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
+import io.trellis.activities.spark.cluster.ClusterDriftActivitiesImpl;
 import io.trellis.activities.spark.cluster.ClusterScoringActivitiesImpl;
 import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
 import io.trellis.activities.spark.cluster.SparkSubmitLauncher;
@@ -294,8 +297,7 @@ public final class TrellisRuntime implements AutoCloseable {
 
     /**
      * Batch scoring and shadow runs: on this process's session (local mode), or spark-submitted to the cluster like the
-     * retrain's steps (cluster mode). The drift activities stay on this process's session in both modes: monitoring's
-     * counting pass is small and reads the lake directly.
+     * retrain's steps (cluster mode).
      */
     private ScoringActivities scoringActivities() {
         if (config.sparkSubmit().isPresent()) {
@@ -304,6 +306,20 @@ public final class TrellisRuntime implements AutoCloseable {
             return new ClusterScoringActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore(), usageSink());
         }
         return new ScoringActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink());
+    }
+
+    /**
+     * Monitoring's reference profile and drift assessment: on this process's session (local mode), or spark-submitted to
+     * the cluster like the retrain's steps (cluster mode, {@link DriftMain}).
+     */
+    private DriftActivities driftActivities() {
+        if (config.sparkSubmit().isPresent()) {
+            SparkSubmitSettings submit = config.sparkSubmit().get().requireInstalled();
+            log.info("Monitoring's reference profiles and drift assessments are submitted to {} ({} deploy mode)", submit.master(),
+                    submit.deployMode().flag());
+            return new ClusterDriftActivitiesImpl(new SparkSubmitLauncher(submit), lake(), artifactStore(), usageSink());
+        }
+        return new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink());
     }
 
     /** Starts the workers of the configured task queues ({@code trellis.worker.queues}) in this process (idempotent). */
@@ -331,7 +347,7 @@ public final class TrellisRuntime implements AutoCloseable {
                         heavy ? sparkActivities.apply(retrainSparkActivities()) : null,
                         heavy ? scoringActivities() : null,
                         light ? new MonitorActivitiesImpl(registry(), monitoring(), artifactStore()) : null,
-                        heavy ? new DriftActivitiesImpl(spark(), lake(), artifactStore(), openLineage(), usageSink()) : null,
+                        heavy ? driftActivities() : null,
                         light ? new BudgetActivitiesImpl(registry(), metadata.resourceUsage(), config.prices(), java.time.Clock.systemUTC()) : null,
                         heavy ? new io.trellis.activities.retention.RetentionActivitiesImpl(registry(), metadata.retention(), artifactStore(), spark(),
                                 config.retentionComplianceDays(), Duration.ofSeconds(config.retentionVacuumMarginSeconds()),

@@ -169,21 +169,24 @@ class SparkClusterRetrainIT {
                 applicationIds.put(step, app.path("id").asText());
             }
         }
-        assertThat(apps).containsExactlyInAnyOrderElementsOf(STEPS.stream().map(s -> "trellis " + s + "=FINISHED").toList());
+        // The four steps and, after the gates, monitoring's reference profile of the new version (DriftMain).
+        assertThat(apps).containsExactlyInAnyOrderElementsOf(java.util.stream.Stream.concat(STEPS.stream(), java.util.stream.Stream.of(
+                "reference profile")).map(s -> "trellis " + s + "=FINISHED").toList());
         assertThat(cluster.liveExecutorProcesses()).as("executors of finished applications").isZero();
 
         // Executor resources per job from the spec: the Master granted each application the spec's executor memory (not the
         // worker's 768m), and each application ran with the spec's cores (its own configuration, in its report).
         assertThat(executorMemoryMb).containsExactlyInAnyOrderEntriesOf(Map.of(
-                "snapshot + validate", 640, "build features", 640, "train", 896, "evaluate", 640));
+                "snapshot + validate", 640, "build features", 640, "train", 896, "evaluate", 640, "reference profile", 640));
         Map<String, String> executorCores = new HashMap<>();
         for (JsonNode report : reportsOf(outcome.runKey())) {
             executorCores.put(report.path("job").asText(), report.path("resources").path("spark.executor.cores").asText());
         }
-        assertThat(executorCores).containsExactlyInAnyOrderEntriesOf(Map.of("validate", "1", "features", "1", "train", "2", "evaluate", "1"));
+        assertThat(executorCores).containsExactlyInAnyOrderEntriesOf(Map.of("validate", "1", "features", "1", "train", "2", "evaluate", "1",
+                "drift", "1"));
 
         // Usage in cluster mode: one row per step's attempt, from the application's own listener, priced, under the run.
-        // (The run's other Spark step, the drift reference profile, runs on the worker's own session in both modes.)
+        // (The run's fifth Spark step, the drift reference profile, is an application on the cluster too.)
         List<ResourceUsageRecord> all = runtime.metadata().resourceUsage().attempts(outcome.runKey());
         assertThat(all).extracting(ResourceUsageRecord::step).containsExactlyInAnyOrderElementsOf(
                 java.util.stream.Stream.concat(STEPS.stream(), java.util.stream.Stream.of("reference profile")).toList());
@@ -201,6 +204,12 @@ class SparkClusterRetrainIT {
             assertThat(row.wallMs()).as("wall time of %s", row.step()).isPositive();
             assertThat(prices.cost(row)).as("cost of %s", row.step()).isPositive();
         }
+        ResourceUsageRecord reference = all.stream().filter(r -> r.step().equals("reference profile")).findFirst().orElseThrow();
+        assertThat(reference.sparkJobGroup()).as("the reference profile's application on the Master").isEqualTo(applicationIds.get("reference profile"));
+        assertThat(reference.outcome()).isEqualTo(UsageOutcome.SUCCEEDED);
+        assertThat(reference.recordsRead()).as("the profile reads the training snapshot").isGreaterThanOrEqualTo(2_000);
+        assertThat(runtime.monitoring().reference(MODEL, 1)).as("the profile computed on the cluster is stored with v1")
+                .hasValueSatisfying(r -> assertThat(r.profileJson()).contains("\"bins\""));
         assertThat(usage.stream().filter(r -> r.step().equals("snapshot + validate")).findFirst().orElseThrow().recordsRead())
                 .as("validation reads every source row at least once").isGreaterThanOrEqualTo(2_000);
         UsageTotals run = runtime.metadata().resourceUsage().run(outcome.runKey());
@@ -402,6 +411,51 @@ class SparkClusterRetrainIT {
             return dirs.filter(d -> d.getFileName().toString().startsWith(prefix))
                     .map(d -> java.nio.file.Files.exists(d.resolve("report.json"))).toList();
         }
+    }
+
+    @Test
+    @Order(5)
+    void monitoringAssessesTheWindowAsAnApplicationOnTheCluster() throws Exception {
+        // v1 from the first test, live in dev (the batch scoring test before this one put it there and scored the window).
+        if (runtime.registry().liveChampion(MODEL, "dev").isEmpty()) {
+            runtime.registry().markLive(MODEL, 1, "dev", "alice", "monitored on the cluster");
+        }
+        String workflowId = io.trellis.workflows.monitor.MonitorWorkflow.workflowId(MODEL, "dev", "on-the-cluster");
+        io.trellis.workflows.monitor.MonitorResult result = runtime.client().newWorkflowStub(io.trellis.workflows.monitor.MonitorWorkflow.class,
+                        io.temporal.client.WorkflowOptions.newBuilder().setTaskQueue(io.trellis.workflows.TaskQueues.ORCHESTRATION)
+                                .setWorkflowId(workflowId).build())
+                .run(new io.trellis.workflows.monitor.MonitorRequest(MODEL, "dev", "ops"));
+
+        // The reference profile stored at training (computed on the cluster) against the window the job counted.
+        assertThat(result.version()).isEqualTo(1);
+        assertThat(result.drift()).isNotNull();
+        assertThat(result.drift().referenceRows()).isEqualTo(2_000);
+        assertThat(result.drift().currentRows()).isPositive().isLessThanOrEqualTo(2_000);
+        assertThat(result.drift().sourceTable()).isEqualTo(runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE));
+        assertThat(result.drift().features()).hasSize(SampleModels.customerChurn().features().all().size());
+        // The scores of the batch scoring run the registry recorded (its run key names the scoring workflow).
+        assertThat(result.drift().scoresFrom()).startsWith("predictions table ")
+                .contains(io.trellis.workflows.promotion.ScoringWorkflow.workflowId(MODEL, "dev", "on-the-cluster"));
+        assertThat(result.decision()).isNotNull();
+
+        // One application on the Master for the assessment, to the end; its usage recorded under the model.
+        Map<String, String> apps = new HashMap<>();
+        for (JsonNode app : cluster.masterState().path("completedapps")) {
+            if (app.path("name").asText().contains(workflowId)) {
+                apps.put(app.path("name").asText(), app.path("state").asText() + " " + app.path("id").asText());
+            }
+        }
+        String appName = "trellis drift assessment " + workflowId + " attempt 1";
+        assertThat(apps).containsOnlyKeys(appName);
+        assertThat(apps.get(appName)).matches("FINISHED app-.*");
+        assertThat(runtime.metadata().resourceUsage().attempts(workflowId)).singleElement().satisfies(row -> {
+            assertThat(row.step()).isEqualTo("drift assessment");
+            assertThat(row.outcome()).isEqualTo(UsageOutcome.SUCCEEDED);
+            assertThat(row.modelName()).isEqualTo(MODEL);
+            assertThat(row.sparkJobGroup()).isEqualTo(apps.get(appName).split(" ")[1]);
+            assertThat(row.recordsRead()).as("the window and the stored scores").isPositive();
+        });
+        assertThat(cluster.liveExecutorProcesses()).isZero();
     }
 
     private static void await(String what, BooleanSupplier condition) throws InterruptedException {
