@@ -7,8 +7,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.CanceledFailure;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.testing.TestActivityEnvironment;
+import io.trellis.activities.promotion.PromotionActivitiesImpl;
+import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.SparkActivitiesImpl;
 import io.trellis.activities.spark.UsageLabels;
+import io.trellis.activities.spark.cluster.ClusterScoringActivitiesImpl;
 import io.trellis.activities.spark.cluster.ClusterSparkActivitiesImpl;
 import io.trellis.activities.spark.cluster.SparkSubmitLauncher;
 import io.trellis.metadata.PriceSheet;
@@ -35,6 +42,16 @@ import io.trellis.workflows.activities.SnapshotResult;
 import io.trellis.workflows.activities.SparkActivities;
 import io.trellis.workflows.activities.TrainRequest;
 import io.trellis.workflows.activities.TrainResult;
+import io.trellis.workflows.TaskQueues;
+import io.trellis.workflows.promotion.BatchScoreRequest;
+import io.trellis.workflows.promotion.BatchScoreResult;
+import io.trellis.workflows.promotion.ScoringActivities;
+import io.trellis.workflows.promotion.ScoringRequest;
+import io.trellis.workflows.promotion.ScoringRunResult;
+import io.trellis.workflows.promotion.ScoringTarget;
+import io.trellis.workflows.promotion.ScoringWorkflow;
+import io.trellis.workflows.promotion.ShadowRequest;
+import io.trellis.workflows.promotion.ShadowResult;
 import io.trellis.workflows.retrain.RetrainRequest;
 import io.trellis.workflows.retrain.RetrainResult;
 import io.trellis.workflows.retrain.RunStatus;
@@ -73,7 +90,9 @@ import org.junit.jupiter.api.io.TempDir;
  * process left), and the feature table holds no commit of the cancelled run. Last, a run whose spec's
  * {@code budget.hardLimitPerRun} is tiny: its first application is stopped on the cluster once its live usage (the
  * driver's REST API) prices over the limit, the run fails BUDGET_EXCEEDED with the limit's message (run row and audit),
- * the attempt is recorded OVER_LIMIT, and nothing further runs or is written.
+ * the attempt is recorded OVER_LIMIT, and nothing further runs or is written. And batch scoring (the Score workflow) of
+ * the first run's model is a spark-submitted application too: one predictions commit under its run key, its usage
+ * recorded, and a retried attempt with the same run key appends nothing; a staging shadow run is an application as well.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -347,6 +366,107 @@ class SparkClusterRetrainIT {
 
         // Nothing half-written: the run never reached its feature step; its feature table does not exist.
         assertThat(io.delta.tables.DeltaTable.isDeltaTable(TestingSpark.session(), features)).isFalse();
+    }
+
+    @Test
+    @Order(4)
+    void batchScoringRunsAsAnApplicationOnTheClusterAndARetriedAttemptAppendsNothing() throws Exception {
+        // The first test's v1 goes live in dev by an operator's override: scoring needs a live version, not a promotion.
+        runtime.registry().markLive(MODEL, 1, "dev", "alice", "scored on the cluster");
+        String predictions = ScoringActivitiesImpl.predictionsTable(runtime.lake(), MODEL, "dev");
+        String source = runtime.lake().resolve(SampleModels.CUSTOMER_CHURN_TABLE);
+        String workflowId = ScoringWorkflow.workflowId(MODEL, "dev", "on-the-cluster");
+        ScoringWorkflow wf = runtime.client().newWorkflowStub(ScoringWorkflow.class, WorkflowOptions.newBuilder()
+                .setTaskQueue(TaskQueues.ORCHESTRATION).setWorkflowId(workflowId).build());
+
+        ScoringRunResult result = wf.run(new ScoringRequest(MODEL, "dev", "scheduler"));
+
+        // One predictions commit, under the run key, every row scored by v1; the result describes it as local mode does.
+        String runKey = result.runKey();
+        BatchScoreResult scoring = result.scoring();
+        assertThat(result.version()).isEqualTo(1);
+        assertThat(scoring.predictions().tablePath()).isEqualTo(predictions);
+        assertThat(scoring.predictions().version()).isZero();
+        assertThat(scoring.sourceTable()).isEqualTo(source);
+        assertThat(scoring.sourceVersion()).isEqualTo(DeltaTables.latestVersion(TestingSpark.session(), source));
+        assertThat(scoring.windowFrom()).isNotNull();
+        assertThat(scoring.windowTo()).isNotNull();
+        assertThat(scoring.rows()).isPositive().isLessThanOrEqualTo(2_000).isEqualTo(scoring.predictions().rowCount());
+        assertThat(DeltaTables.latestVersion(TestingSpark.session(), predictions)).isZero();
+        assertThat(DeltaTables.userMetadata(TestingSpark.session(), predictions)).containsExactly(runKey);
+        List<org.apache.spark.sql.Row> tags = TestingSpark.session().read().format("delta").load(predictions)
+                .groupBy("model_version", "run_key").count().collectAsList();
+        assertThat(tags).singleElement().satisfies(r -> {
+            assertThat(r.getInt(0)).isEqualTo(1);
+            assertThat(r.getString(1)).isEqualTo(runKey);
+            assertThat(r.getLong(2)).isEqualTo(scoring.rows());
+        });
+        assertThat(runtime.registry().auditTrail(new io.trellis.metadata.AuditQuery(null, runKey, 10))).singleElement()
+                .satisfies(a -> assertThat(a.action()).isEqualTo("scoring.completed"));
+
+        // The Master ran it as an application of this workflow, to the end.
+        String appName = "trellis batch scoring " + workflowId + " attempt 1";
+        Map<String, String> apps = new HashMap<>();
+        for (JsonNode app : cluster.masterState().path("completedapps")) {
+            if (app.path("name").asText().contains(workflowId)) {
+                apps.put(app.path("name").asText(), app.path("state").asText() + " " + app.path("id").asText());
+            }
+        }
+        assertThat(apps).containsOnlyKeys(appName);
+        assertThat(apps.get(appName)).matches("FINISHED app-.*");
+        String applicationId = apps.get(appName).split(" ")[1];
+
+        // Its usage: one row, accounted to the model and the environment scored, under the application's id.
+        assertThat(runtime.metadata().resourceUsage().attempts(workflowId)).singleElement().satisfies(row -> {
+            assertThat(row.step()).isEqualTo("batch scoring");
+            assertThat(row.outcome()).isEqualTo(UsageOutcome.SUCCEEDED);
+            assertThat(row.attempt()).isEqualTo(1);
+            assertThat(row.modelName()).isEqualTo(MODEL);
+            assertThat(row.environment()).isEqualTo("dev");
+            assertThat(row.sparkJobGroup()).isEqualTo(applicationId);
+            assertThat(row.tasks()).isPositive();
+            assertThat(row.recordsRead()).isPositive();
+            assertThat(runtime.config().prices().cost(row)).isPositive();
+        });
+
+        // A retried attempt (same run key, a new application on the cluster) finds the run's commit and appends nothing.
+        ScoringTarget target = new PromotionActivitiesImpl(runtime.registry(), runtime.artifactStore()).scoringTarget(MODEL, "dev");
+        TestActivityEnvironment retry = TestActivityEnvironment.newInstance();
+        try {
+            retry.registerActivitiesImplementations(new ClusterScoringActivitiesImpl(
+                    new SparkSubmitLauncher(runtime.config().sparkSubmit().orElseThrow()), runtime.lake(), runtime.artifactStore()));
+            ScoringActivities activities = retry.newActivityStub(ScoringActivities.class, ActivityOptions.newBuilder()
+                    .setStartToCloseTimeout(CLUSTER_TIMEOUT).setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+                    .build());
+            BatchScoreResult again = activities.batchScore(new BatchScoreRequest(runKey, target.spec(), "dev", target.live()));
+            assertThat(again.predictions()).isEqualTo(scoring.predictions());
+            assertThat(again.rows()).isEqualTo(scoring.rows());
+            assertThat(again.sourceVersion()).isEqualTo(scoring.sourceVersion());
+            assertThat(again.windowTo()).isEqualTo(scoring.windowTo());
+
+            // The staging shadow run is an application on the cluster too: v1 against itself agrees everywhere.
+            ShadowResult shadow = activities.shadowScore(new ShadowRequest("promote/" + MODEL + "/on-the-cluster", target.spec(),
+                    "staging", 1, target.live().artifact(), target.live()));
+            String staging = ScoringActivitiesImpl.predictionsTable(runtime.lake(), MODEL, "staging");
+            assertThat(shadow.predictions().tablePath()).isEqualTo(staging);
+            assertThat(shadow.rows()).isEqualTo(scoring.rows());
+            assertThat(shadow.candidateVersion()).isEqualTo(1);
+            assertThat(shadow.productionVersion()).isEqualTo(1);
+            assertThat(shadow.agreementRate()).isEqualTo(1.0);
+            assertThat(shadow.scorePsi()).isLessThan(1e-6);
+            assertThat(shadow.sourceTable()).isEqualTo(source);
+            assertThat(shadow.sourceVersion()).isEqualTo(scoring.sourceVersion());
+            assertThat(DeltaTables.userMetadata(TestingSpark.session(), staging))
+                    .containsExactly("promote/" + MODEL + "/on-the-cluster/staging");
+            assertThat(TestingSpark.session().read().format("delta").load(staging).count()).as("both models' scores")
+                    .isEqualTo(2 * shadow.rows());
+        } finally {
+            retry.close();
+        }
+        assertThat(DeltaTables.latestVersion(TestingSpark.session(), predictions)).isZero();
+        assertThat(DeltaTables.userMetadata(TestingSpark.session(), predictions)).containsExactly(runKey);
+        assertThat(TestingSpark.session().read().format("delta").load(predictions).count()).isEqualTo(scoring.rows());
+        await("the worker's executor processes gone", () -> cluster.liveExecutorProcesses() == 0);
     }
 
     /**
