@@ -238,9 +238,9 @@ public final class SparkSubmitLauncher {
                     .setConf("spark.ui.showConsoleProgress", "false");
         } else if (settings.standaloneCluster()) {
             launcher.setConf("spark.standalone.submit.waitAppCompletion", "true");
-            // Spark puts its Java module options (--add-opens…) on every JVM it starts except this one: the standalone
-            // submission client (ClientApp) starts the driver on the Worker with spark.driver.extraJavaOptions only (the
-            // REST gateway and SparkContext, for executors, add them). Trellis's own value from trellis.spark.conf follows.
+            // The standalone submission client (ClientApp) starts the driver on the Worker with spark.driver.extraJavaOptions
+            // only, without Spark's Java module options (--add-opens…), which the REST gateway adds for a driver and
+            // SparkContext for executors. Trellis's own value from trellis.spark.conf follows them.
             String extra = settings.conf().get(SparkLauncher.DRIVER_EXTRA_JAVA_OPTIONS);
             launcher.setConf(SparkLauncher.DRIVER_EXTRA_JAVA_OPTIONS, JavaModuleOptions.defaultModuleOptions() + (extra == null ? "" : " " + extra));
         }
