@@ -26,8 +26,9 @@ import java.util.zip.ZipFile;
 /**
  * A real Spark standalone cluster on 127.0.0.1 for tests and the {@code bench/cluster} benchmark: a Master and a Worker,
  * each its own JVM, started from the Maven jars on this JVM's classpath. They are laid out as a jars-only
- * {@code SPARK_HOME} ({@code jars/} of links, plus a {@code bin/spark-submit} that runs {@code SparkSubmit} on them),
- * which is what the Worker needs to launch executors and what {@code SparkLauncher} needs to submit. Jars holding what
+ * {@code SPARK_HOME} ({@code jars/} of links, plus a {@code bin/spark-submit} that runs {@code SparkSubmit} on them and a
+ * {@code bin/spark-class} that runs a class on them), which is what the Worker needs to launch executors and drivers, what
+ * {@code SparkLauncher} needs to submit and what killing a cluster-mode driver through the Master needs. Jars holding what
  * the shaded {@code spark-jobs} jar carries (Trellis, Delta, the YAML parser) are left out, as on a real cluster.
  * {@link #close()} kills the Worker (its executors first), then the Master.
  */
@@ -44,11 +45,13 @@ public final class TestingSparkCluster implements AutoCloseable {
     private final int masterPort;
     private final int masterUiPort;
     private final Path logs;
+    private final Path workerDir;
     private final HttpClient http = HttpClient.newHttpClient();
     private Process blocker;
 
-    private TestingSparkCluster(Path home, Process master, Process worker, int masterPort, int masterUiPort, Path logs) {
+    private TestingSparkCluster(Path home, Process master, Process worker, int masterPort, int masterUiPort, Path logs, Path workerDir) {
         this.home = home;
+        this.workerDir = workerDir;
         this.master = master;
         this.worker = worker;
         this.masterPort = masterPort;
@@ -67,12 +70,13 @@ public final class TestingSparkCluster implements AutoCloseable {
         Process worker = null;
         try {
             awaitLine(master, logs.resolve("master.log"), "I have been elected leader");
+            Path workerDir = Files.createDirectories(dir.resolve("spark-work"));
             worker = java(home, logs.resolve("worker.log"), "512m", "org.apache.spark.deploy.worker.Worker",
                     "--host", "127.0.0.1", "--webui-port", Integer.toString(freePort()), "--cores", Integer.toString(cores),
-                    "--memory", memory, "--work-dir", Files.createDirectories(dir.resolve("spark-work")).toString(),
+                    "--memory", memory, "--work-dir", workerDir.toString(),
                     "spark://127.0.0.1:" + port);
             awaitLine(worker, logs.resolve("worker.log"), "Successfully registered with master");
-            return new TestingSparkCluster(home, master, worker, port, ui, logs);
+            return new TestingSparkCluster(home, master, worker, port, ui, logs, workerDir);
         } catch (IOException | InterruptedException | RuntimeException e) {
             kill(worker);
             kill(master);
@@ -90,6 +94,11 @@ public final class TestingSparkCluster implements AutoCloseable {
 
     public Path logs() {
         return logs;
+    }
+
+    /** The Worker's work folder: a folder per executor's application and per cluster-mode driver ({@code driver-…/stderr}). */
+    public Path workerDir() {
+        return workerDir;
     }
 
     /** The Master's view ({@code /json/}): workers, active and completed applications with their states. */
@@ -152,7 +161,7 @@ public final class TestingSparkCluster implements AutoCloseable {
         }
     }
 
-    /** Processes the Worker started (executors) that are still alive. */
+    /** Processes the Worker started (executors, and cluster-mode drivers) that are still alive. */
     public long liveExecutorProcesses() {
         return worker.descendants().filter(ProcessHandle::isAlive).count();
     }
@@ -258,6 +267,13 @@ public final class TestingSparkCluster implements AutoCloseable {
                 + "exec \"" + javaBinary() + "\" -Xmx${TRELLIS_TEST_DRIVER_HEAP:-1g} " + String.join(" ", jvmOptions())
                 + " -cp \"$SPARK_HOME/jars/*\" org.apache.spark.deploy.SparkSubmit \"$@\"\n", StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // What a distribution's bin/spark-class does for a class that is not SparkSubmit (e.g. ...deploy.Client kill).
+        Path sparkClass = bin.resolve("spark-class");
+        Files.writeString(sparkClass, "#!/usr/bin/env bash\n"
+                + "SPARK_HOME=\"$(cd \"$(dirname \"$0\")/..\" && pwd)\"\n"
+                + "exec \"" + javaBinary() + "\" -Xmx256m " + String.join(" ", jvmOptions())
+                + " -cp \"$SPARK_HOME/jars/*\" \"$@\"\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(sparkClass, PosixFilePermissions.fromString("rwxr-xr-x"));
         return home;
     }
 

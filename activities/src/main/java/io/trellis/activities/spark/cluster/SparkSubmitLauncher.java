@@ -31,6 +31,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.spark.launcher.JavaModuleOptions;
 import org.apache.spark.launcher.SparkAppHandle;
 import org.apache.spark.launcher.SparkLauncher;
 import org.slf4j.Logger;
@@ -41,8 +42,11 @@ import org.slf4j.LoggerFactory;
  * and waits for it: the application's state (from spark-submit, through Spark's launcher protocol) and, where the
  * driver's REST API is reachable (client deploy mode), its jobs, stages and tasks go to Temporal as heartbeats every
  * couple of seconds. When Temporal cancels the activity (the workflow was cancelled, or heartbeats stopped), the
- * application is stopped and then killed (in standalone cluster deploy mode also {@code spark-submit --kill} of its
- * driver), so nothing keeps writing after the activity gave up.
+ * application is stopped and then killed, so nothing keeps writing after the activity gave up. In standalone cluster
+ * deploy mode the driver runs on a Worker and spark-submit only waits for it, so the driver is killed through the Master
+ * ({@code bin/spark-class org.apache.spark.deploy.Client kill <master> <driver id>}, the id from spark-submit's log):
+ * {@code spark-submit --kill} would not do, as on a {@code spark://} master it asks the Master's REST submission server,
+ * which is off by default and not on the port the master URL names.
  *
  * <p>The job's JSON report ({@link io.trellis.spark.JobMain}) decides the outcome: {@code ok:true} returns its result;
  * {@code ok:false} with an error code is that code's failure (non-retryable unless the code is retryable, as in local
@@ -66,7 +70,13 @@ public final class SparkSubmitLauncher {
     private static final long STATE_POLL_MILLIS = 100;
     private static final Duration STOP_GRACE = Duration.ofSeconds(5);
     private static final int LOG_TAIL_LINES = 40;
+    /** A standalone driver's id as spark-submit logs it ("Driver successfully submitted as driver-20261202071500-0003"). */
     private static final Pattern STANDALONE_DRIVER = Pattern.compile("\\b(driver-\\d{14}-\\d{4,})\\b");
+    /** How long a cancelled standalone-cluster submission may take to learn its driver's id from the Master. */
+    private static final Duration DRIVER_ID_WAIT = Duration.ofSeconds(15);
+    /** spark-class ...Client kill asks the Master, then waits for the driver's end (it polls 5 s after asking). */
+    private static final Duration DRIVER_KILL_TIMEOUT = Duration.ofSeconds(60);
+    private static final String KILL_LOG = "spark-kill.log";
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Logger log = LoggerFactory.getLogger(SparkSubmitLauncher.class);
 
@@ -226,10 +236,19 @@ public final class SparkSubmitLauncher {
                     .setConf("spark.ui.enabled", "true")
                     .setConf("spark.ui.port", Integer.toString(uiPort))
                     .setConf("spark.ui.showConsoleProgress", "false");
-        } else if (settings.master().startsWith("spark://")) {
+        } else if (settings.standaloneCluster()) {
             launcher.setConf("spark.standalone.submit.waitAppCompletion", "true");
+            // The standalone submission client (ClientApp) starts the driver on the Worker with spark.driver.extraJavaOptions
+            // only, without Spark's Java module options (--add-opens…), which the REST gateway adds for a driver and
+            // SparkContext for executors. Trellis's own value from trellis.spark.conf follows them.
+            String extra = settings.conf().get(SparkLauncher.DRIVER_EXTRA_JAVA_OPTIONS);
+            launcher.setConf(SparkLauncher.DRIVER_EXTRA_JAVA_OPTIONS, JavaModuleOptions.defaultModuleOptions() + (extra == null ? "" : " " + extra));
         }
-        settings.conf().forEach(launcher::setConf);
+        settings.conf().forEach((key, value) -> {
+            if (!(settings.standaloneCluster() && key.equals(SparkLauncher.DRIVER_EXTRA_JAVA_OPTIONS))) {
+                launcher.setConf(key, value);
+            }
+        });
         List<String> jobArgs = new ArrayList<>(args);
         jobArgs.add("--report");
         jobArgs.add(report.toString());
@@ -263,7 +282,7 @@ public final class SparkSubmitLauncher {
                 }
                 if (System.nanoTime() - lastBeat >= TimeUnit.MILLISECONDS.toNanos(HEARTBEAT_MILLIS)) {
                     lastBeat = System.nanoTime();
-                    sink.beat(progress(step, handle, driver, (System.nanoTime() - started) / 1_000_000));
+                    sink.beat(progress(step, handle, driver, console, (System.nanoTime() - started) / 1_000_000));
                 }
             }
         } catch (ActivityCompletionException cancelled) {
@@ -305,14 +324,27 @@ public final class SparkSubmitLauncher {
             throw ActivityErrors.translate(new TrellisException(code, json.path("message").asText()));
         }
         String why = json != null ? "its report says: " + json.path("message").asText() : "it wrote no report";
-        throw ApplicationFailure.newFailure(step + ": the Spark application ended " + state + " and " + why
-                + ". Last lines of " + console + ":\n" + tail(console), APPLICATION_FAILED);
+        String where = "";
+        if (settings.standaloneCluster()) {
+            // spark-submit only waited for the driver; what went wrong is in the driver's own log, on the Worker.
+            String driver = standaloneDriverId(console);
+            where = driver == null
+                    ? " spark-submit's log names no driver: the Master did not accept the submission (see its reply below)."
+                    : " Its driver " + driver + " ran on a standalone Worker; the driver's own log is " + driver
+                            + "/stderr in that Worker's work folder (linked from the Master's web UI).";
+        }
+        throw ApplicationFailure.newFailure(step + ": the Spark application ended " + state + " and " + why + "." + where
+                + " Last lines of " + console + ":\n" + tail(console), APPLICATION_FAILED);
     }
 
     /** Asks the application to stop, then kills it; in standalone cluster deploy mode the driver is killed through the master. */
     private void stop(SparkAppHandle handle, Path console) {
         try {
-            if (!handle.getState().isFinal()) {
+            if (settings.standaloneCluster()) {
+                // spark-submit is only the submission client here (never connected to the launcher, so stop() cannot reach
+                // the driver): ending it would leave the driver running on its Worker.
+                killStandaloneDriver(handle, console);
+            } else if (!handle.getState().isFinal()) {
                 try {
                     handle.stop();
                 } catch (RuntimeException notConnected) {
@@ -323,9 +355,6 @@ public final class SparkSubmitLauncher {
                     Thread.sleep(100);
                 }
             }
-            if (settings.deployMode() == SparkSubmitSettings.DeployMode.CLUSTER && settings.master().startsWith("spark://")) {
-                killStandaloneDriver(console);
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
@@ -333,31 +362,63 @@ public final class SparkSubmitLauncher {
         }
     }
 
-    private void killStandaloneDriver(Path console) throws InterruptedException {
-        Matcher m = STANDALONE_DRIVER.matcher(tail(console));
-        String driver = null;
-        while (m.find()) {
-            driver = m.group(1);
+    /**
+     * Kills a standalone cluster-mode driver through the Master: {@code bin/spark-class org.apache.spark.deploy.Client kill
+     * <master> <driver id>} (Spark's documented way; it asks the Master over its RPC port, which then has the Worker kill the
+     * driver, or drops it while it still waits for a Worker), its output in {@value #KILL_LOG} beside spark-submit's log.
+     */
+    private void killStandaloneDriver(SparkAppHandle handle, Path console) throws InterruptedException {
+        String driver = standaloneDriverId(console);
+        long deadline = System.nanoTime() + DRIVER_ID_WAIT.toNanos();
+        // Cancelled right after submitting: the Master's reply, with the driver's id, may still be on its way.
+        while (driver == null && !handle.getState().isFinal() && System.nanoTime() < deadline) {
+            Thread.sleep(200);
+            driver = standaloneDriverId(console);
         }
         if (driver == null) {
-            log.warn("no standalone driver id in {}; nothing to kill through the master", console);
+            log.warn("no standalone driver id in {}: the Master did not (yet) accept the submission; if it did, its driver runs on"
+                    + " and must be killed from the Master's web UI", console);
             return;
         }
+        Path killLog = console.resolveSibling(KILL_LOG);
+        log.info("killing driver {} through the master {}", driver, settings.master());
         try {
-            Process kill = new ProcessBuilder(settings.sparkHome().resolve("bin").resolve("spark-submit").toString(),
-                    "--master", settings.master(), "--kill", driver).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!kill.waitFor(60, TimeUnit.SECONDS)) {
+            ProcessBuilder command = new ProcessBuilder(settings.sparkHome().resolve("bin").resolve("spark-class").toString(),
+                    "org.apache.spark.deploy.Client", "kill", settings.master(), driver)
+                    .redirectErrorStream(true).redirectOutput(killLog.toFile());
+            command.environment().putAll(environment);
+            Process kill = command.start();
+            if (!kill.waitFor(DRIVER_KILL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                 kill.destroyForcibly();
+                log.warn("killing driver {} through {} did not end within {}; see {}", driver, settings.master(), DRIVER_KILL_TIMEOUT, killLog);
+            } else if (kill.exitValue() != 0) {
+                log.warn("killing driver {} through {} failed (exit {}):\n{}", driver, settings.master(), kill.exitValue(), tail(killLog));
             }
         } catch (IOException e) {
-            log.warn("spark-submit --kill {} failed: {}", driver, e.toString());
+            log.warn("cannot run spark-class to kill driver {} through {}: {}", driver, settings.master(), e.toString());
         }
     }
 
-    /** The state from spark-submit, plus jobs/stages/tasks from the driver's REST API when it answers. */
-    SparkStepProgress progress(String step, SparkAppHandle handle, DriverApi driver, long elapsedMillis) {
+    /** The standalone driver id spark-submit logged for its submission (the first one in its log), or null. */
+    static String standaloneDriverId(Path console) {
+        try {
+            Matcher m = STANDALONE_DRIVER.matcher(Files.readString(console, StandardCharsets.ISO_8859_1));
+            return m.find() ? m.group(1) : null;
+        } catch (IOException | UncheckedIOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The state from spark-submit, plus jobs/stages/tasks from the driver's REST API when it answers. In standalone cluster
+     * deploy mode spark-submit knows no application (it never connects to the launcher): the label names the driver instead.
+     */
+    SparkStepProgress progress(String step, SparkAppHandle handle, DriverApi driver, Path console, long elapsedMillis) {
         String label = step + " [" + (handle.getAppId() == null ? "" : handle.getAppId() + " ") + handle.getState() + "]";
+        if (handle.getAppId() == null && settings.standaloneCluster()) {
+            String id = standaloneDriverId(console);
+            label = step + " [" + (id == null ? "submitting to " + settings.master() : id + " on " + settings.master()) + "]";
+        }
         JsonNode jobs = driver == null ? null : driver.get("jobs");
         if (jobs == null) {
             return new SparkStepProgress(label, 0, 0, 0, 0, 0, 0, elapsedMillis);

@@ -75,11 +75,25 @@ public record SparkSubmitSettings(Path sparkHome, String master, DeployMode depl
                 job.driverMemory() != null ? job.driverMemory() : driverMemory, driverHost, conf, workDir);
     }
 
+    /**
+     * Cluster deploy mode on a standalone master ({@code spark://}): the driver runs on a Worker, spark-submit is only the
+     * submission client that waits for it, and only the Master can kill the driver.
+     */
+    public boolean standaloneCluster() {
+        return deployMode == DeployMode.CLUSTER && master.startsWith("spark://");
+    }
+
     /** Checks what a submission needs on this machine; called when the worker starts, so a bad path fails there. */
     public SparkSubmitSettings requireInstalled() {
         if (!Files.isRegularFile(sparkHome.resolve("bin").resolve("spark-submit"))) {
             throw new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.home " + sparkHome + " has no bin/spark-submit;"
                     + " point it at a Spark 4.2 (Scala 2.13) installation, e.g. /opt/spark.");
+        }
+        if (standaloneCluster() && !Files.isRegularFile(sparkHome.resolve("bin").resolve("spark-class"))) {
+            throw new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.home " + sparkHome + " has no bin/spark-class, which"
+                    + " cluster deploy mode on a standalone master needs: a cancelled step's driver runs on a Worker and is killed"
+                    + " through the Master with spark-class org.apache.spark.deploy.Client kill. Point trellis.spark.home at a whole"
+                    + " Spark 4.2 (Scala 2.13) distribution, or use trellis.spark.deploy.mode=client.");
         }
         if (!Files.isRegularFile(jobsJar)) {
             throw new TrellisException(ErrorCode.INVALID_REQUEST, "trellis.spark.jobs.jar " + jobsJar + " does not exist; it is"

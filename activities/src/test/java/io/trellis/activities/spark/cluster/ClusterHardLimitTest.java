@@ -95,6 +95,9 @@ class ClusterHardLimitTest {
         sparkHome = Files.createDirectories(tmp.resolve("spark/bin")).getParent();
         Path submit = Files.writeString(sparkHome.resolve("bin/spark-submit"), FAKE_SUBMIT, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        // Cluster deploy mode on spark:// needs bin/spark-class (to kill a driver through the Master); never called here.
+        Path sparkClass = Files.writeString(sparkHome.resolve("bin/spark-class"), "#!/usr/bin/env bash\nexit 1\n", StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(sparkClass, PosixFilePermissions.fromString("rwxr-xr-x"));
         jar = Files.writeString(tmp.resolve("jobs.jar"), "not read by the stand-in");
         // The validation job's report: ok, and 50 s of executor run time (0.50 at these prices).
         Map<String, Object> report = new LinkedHashMap<>();

@@ -47,7 +47,16 @@ class SparkSubmitLauncherTest {
               transient) echo '{"job":"t","ok":false,"errorCode":"TRANSIENT","message":"connection reset"}' > "$report"; exit 2;;
               crash) echo "ExecutorLostFailure: executor 1 exited"; exit 1;;
               hang) exec sleep 600;;
+              submitted) echo "INFO ClientEndpoint: Driver successfully submitted as driver-20261202071500-0003"; exec sleep 600;;
+              driverfailed) echo "INFO ClientEndpoint: Driver successfully submitted as driver-20261202071500-0004"
+                echo "INFO ClientEndpoint: State of driver driver-20261202071500-0004 is FAILED, exiting spark-submit JVM."; exit 0;;
+              refused) echo "WARN ClientEndpoint: Error sending messages to master spark://127.0.0.1:7077"; exit 0;;
             esac
+            """;
+    /** Records how it was called (a standalone driver kill) in the Spark home's {@code kills}. */
+    private static final String FAKE_SPARK_CLASS = """
+            #!/usr/bin/env bash
+            echo "$*" >> "$(dirname "$0")/../kills"
             """;
 
     @TempDir
@@ -60,7 +69,57 @@ class SparkSubmitLauncherTest {
         sparkHome = Files.createDirectories(tmp.resolve("spark/bin")).getParent();
         Path submit = Files.writeString(sparkHome.resolve("bin/spark-submit"), FAKE_SUBMIT, StandardCharsets.UTF_8);
         Files.setPosixFilePermissions(submit, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path sparkClass = Files.writeString(sparkHome.resolve("bin/spark-class"), FAKE_SPARK_CLASS, StandardCharsets.UTF_8);
+        Files.setPosixFilePermissions(sparkClass, PosixFilePermissions.fromString("rwxr-xr-x"));
         jar = Files.writeString(tmp.resolve("jobs.jar"), "not read by the stand-in");
+    }
+
+    private SparkSubmitLauncher standaloneCluster(String mode) {
+        return new SparkSubmitLauncher(new SparkSubmitSettings(sparkHome, "spark://127.0.0.1:7077", SparkSubmitSettings.DeployMode.CLUSTER,
+                jar, "512m", 1, Optional.empty(), "512m", "127.0.0.1", Map.of("spark.driver.extraJavaOptions", "-Dtrellis.test=1"),
+                tmp.resolve("work")).requireInstalled(), Map.of("FAKE_MODE", mode));
+    }
+
+    @Test
+    void inStandaloneClusterDeployModeACancelledStepKillsItsDriverThroughTheMaster() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("attempt-submitted"));
+        List<SparkStepProgress> beats = new CopyOnWriteArrayList<>();
+        assertThatThrownBy(() -> standaloneCluster("submitted").submit("step", "trellis step test", SparkSubmitLauncherTest.class,
+                List.of(), dir, p -> {
+                    beats.add(p);
+                    throw new ActivityCanceledException();
+                })).isInstanceOf(ActivityCanceledException.class);
+
+        // spark-submit is only the submission client: the driver (its id from spark-submit's log) is killed through the Master,
+        // then the client process itself.
+        assertThat(Files.readAllLines(sparkHome.resolve("kills")))
+                .containsExactly("org.apache.spark.deploy.Client kill spark://127.0.0.1:7077 driver-20261202071500-0003");
+        assertKilled(dir);
+        assertThat(beats).singleElement().satisfies(p -> assertThat(p.step())
+                .isEqualTo("step [driver-20261202071500-0003 on spark://127.0.0.1:7077]"));
+        // The driver's JVM on the Worker gets Spark's Java module options, then trellis.spark.conf's own options.
+        assertThat(Files.readString(dir.resolve("spark-submit.log"))).contains("--deploy-mode cluster",
+                "spark.standalone.submit.waitAppCompletion=true",
+                "spark.driver.extraJavaOptions=" + org.apache.spark.launcher.JavaModuleOptions.defaultModuleOptions() + " -Dtrellis.test=1");
+    }
+
+    @Test
+    void inStandaloneClusterDeployModeAFailureWithoutAReportPointsAtTheDriversLogOnTheWorker() {
+        assertThatThrownBy(() -> standaloneCluster("driverfailed").submit("step", "trellis step test", SparkSubmitLauncherTest.class,
+                List.of(), Files.createDirectories(tmp.resolve("attempt-driverfailed")), p -> { }))
+                .isInstanceOfSatisfying(ApplicationFailure.class, f -> {
+                    assertThat(f.getType()).isEqualTo(SparkSubmitLauncher.APPLICATION_FAILED);
+                    assertThat(f.isNonRetryable()).isFalse();
+                    assertThat(f.getOriginalMessage()).contains("wrote no report",
+                            "Its driver driver-20261202071500-0004 ran on a standalone Worker; the driver's own log is"
+                                    + " driver-20261202071500-0004/stderr in that Worker's work folder",
+                            "is FAILED, exiting spark-submit JVM.");
+                });
+        assertThatThrownBy(() -> standaloneCluster("refused").submit("step", "trellis step test", SparkSubmitLauncherTest.class,
+                List.of(), Files.createDirectories(tmp.resolve("attempt-refused")), p -> { }))
+                .isInstanceOfSatisfying(ApplicationFailure.class, f -> assertThat(f.getOriginalMessage())
+                        .contains("spark-submit's log names no driver: the Master did not accept the submission",
+                                "Error sending messages to master"));
     }
 
     private SparkSubmitLauncher launcher(String mode) {
@@ -287,13 +346,21 @@ class SparkSubmitLauncherTest {
     }
 
     @Test
-    void settingsRefuseALocalMasterAndAMissingSparkSubmit() {
+    void settingsRefuseALocalMasterAndAMissingSparkSubmit() throws IOException {
         assertThatThrownBy(() -> new SparkSubmitSettings(sparkHome, "local[*]", SparkSubmitSettings.DeployMode.CLIENT, jar, "1g", 1,
                 Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp))
                 .isInstanceOf(TrellisException.class).hasMessageContaining("spark://host:port, k8s://https://host:port or yarn");
         assertThatThrownBy(() -> new SparkSubmitSettings(tmp.resolve("nowhere"), "yarn", SparkSubmitSettings.DeployMode.CLUSTER, jar, "1g", 1,
                 Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp).requireInstalled())
                 .isInstanceOf(TrellisException.class).hasMessageContaining("has no bin/spark-submit");
+        Path noSparkClass = Files.createDirectories(tmp.resolve("submit-only/bin")).getParent();
+        Files.writeString(noSparkClass.resolve("bin/spark-submit"), FAKE_SUBMIT, StandardCharsets.UTF_8);
+        assertThat(new SparkSubmitSettings(noSparkClass, "spark://127.0.0.1:7077", SparkSubmitSettings.DeployMode.CLIENT, jar, "1g", 1,
+                Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp).requireInstalled()).isNotNull();
+        assertThatThrownBy(() -> new SparkSubmitSettings(noSparkClass, "spark://127.0.0.1:7077", SparkSubmitSettings.DeployMode.CLUSTER,
+                jar, "1g", 1, Optional.empty(), "1g", "127.0.0.1", Map.of(), tmp).requireInstalled())
+                .isInstanceOf(TrellisException.class)
+                .hasMessageContaining("has no bin/spark-class, which cluster deploy mode on a standalone master needs");
         assertThat(SparkSubmitSettings.parseConf("spark.yarn.queue=ml, spark.kubernetes.container.image=repo/spark:4.2.0"))
                 .containsExactly(Map.entry("spark.yarn.queue", "ml"), Map.entry("spark.kubernetes.container.image", "repo/spark:4.2.0"));
         assertThatThrownBy(() -> SparkSubmitSettings.parseConf("queue=ml")).hasMessageContaining("'queue=ml' is not one");
