@@ -1,9 +1,6 @@
 package io.trellis.activities.spark.cluster;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.spark.DriftActivitiesImpl;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
@@ -35,7 +32,6 @@ import java.util.List;
  * what that implies for a remote cluster). Each attempt's usage is recorded under the model, as in local mode.
  */
 public final class ClusterDriftActivitiesImpl implements DriftActivities {
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /** Monitoring jobs take the spec's default resources: {@code resources.steps} names only retrain steps. */
     private static final String RESOURCES_STEP = "monitor";
     private final Lake lake;
@@ -61,7 +57,7 @@ public final class ClusterDriftActivitiesImpl implements DriftActivities {
                 "--model", artifacts.fetch(live.artifact()).toUri().toString());
         JsonNode result = steps.submit("reference profile", RESOURCES_STEP, spec, new UsageLabels(spec.name(), null), dir,
                 DriftMain.class, args);
-        return DriftActivitiesImpl.toJson(read(result, ReferenceProfile.class));
+        return DriftActivitiesImpl.toJson(ClusterSteps.read(result, ReferenceProfile.class));
     }
 
     @Override
@@ -82,16 +78,8 @@ public final class ClusterDriftActivitiesImpl implements DriftActivities {
         }
         JsonNode result = steps.submit("drift assessment", RESOURCES_STEP, spec, new UsageLabels(spec.name(), null), dir,
                 DriftMain.class, args);
-        DriftMain.Current current = read(result, DriftMain.Current.class);
+        DriftMain.Current current = ClusterSteps.read(result, DriftMain.Current.class);
         return DriftActivitiesImpl.result(DriftComparison.of(reference, current.profile(), spec.monitoring().psiModerate(),
                 spec.monitoring().psiSignificant()), current.profile(), new DatasetVersion(current.sourceTable(), current.sourceVersion()));
-    }
-
-    private static <T> T read(JsonNode result, Class<T> type) {
-        try {
-            return JSON.treeToValue(result, type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("the " + type.getSimpleName() + " in the job's report is not readable: " + e.getMessage(), e);
-        }
     }
 }

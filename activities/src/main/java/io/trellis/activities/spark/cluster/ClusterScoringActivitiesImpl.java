@@ -1,9 +1,6 @@
 package io.trellis.activities.spark.cluster;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.trellis.activities.artifacts.ArtifactStore;
 import io.trellis.activities.spark.ScoringActivitiesImpl;
 import io.trellis.activities.spark.UsageLabels;
@@ -41,7 +38,6 @@ import java.util.List;
  * here). Not here: OpenLineage events (local mode emits them; cluster mode does not for any step).
  */
 public final class ClusterScoringActivitiesImpl implements ScoringActivities {
-    private static final ObjectMapper JSON = new ObjectMapper().configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     /** Scoring jobs take the spec's default resources: {@code resources.steps} names only retrain steps. */
     private static final String RESOURCES_STEP = "score";
     private final Lake lake;
@@ -72,7 +68,7 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
                 "--run-key", r.runKey()));
         JsonNode result = steps.submit("batch scoring", RESOURCES_STEP, r.spec(), new UsageLabels(r.spec().name(), r.environment()),
                 dir, BatchScoringJob.class, args);
-        return batchScoreResult(source, read(result, ScoringReport.class));
+        return batchScoreResult(source, ClusterSteps.read(result, ScoringReport.class));
     }
 
     @Override
@@ -93,7 +89,7 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
                 "--run-key", r.runKey() + "/" + r.environment()));
         JsonNode result = steps.submit("shadow run", RESOURCES_STEP, r.spec(), new UsageLabels(r.spec().name(), r.environment()),
                 dir, ShadowComparisonJob.class, args);
-        return shadowResult(source, read(result, ShadowReport.class), result.path("sourceVersion").asLong());
+        return shadowResult(source, ClusterSteps.read(result, ShadowReport.class), result.path("sourceVersion").asLong());
     }
 
     /** The scoring window of the spec on the job's command line: none scores the whole table. */
@@ -115,13 +111,5 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
         return new ShadowResult(new DatasetRef(report.predictionsTable(), report.predictionsVersion(), report.rows()),
                 report.rows(), report.candidateVersion(), report.championVersion(), report.agreementRate(), report.scorePsi(),
                 report.meanAbsScoreDiff(), report.candidateMillis(), report.championMillis(), sourceTable, sourceVersion);
-    }
-
-    private static <T> T read(JsonNode result, Class<T> type) {
-        try {
-            return JSON.treeToValue(result, type);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("the " + type.getSimpleName() + " in the job's report is not readable: " + e.getMessage(), e);
-        }
     }
 }

@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ClusterSteps {
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper RESULTS = new ObjectMapper()
+            .configure(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
     private static final Logger log = LoggerFactory.getLogger(ClusterSteps.class);
     /** How long a step waits for its usage row to be written before leaving the write to the background. */
     private static final Duration USAGE_WRITE_WAIT = Duration.ofSeconds(5);
@@ -150,6 +152,15 @@ final class ClusterSteps {
     /** Writes the spec record for the job; the {@link JobMain#SPEC_JSON_SUFFIX} tells the job it is JSON, not YAML. */
     static String spec(Path dir, ModelSpec spec) {
         return write(dir.resolve(spec.name() + JobMain.SPEC_JSON_SUFFIX), spec);
+    }
+
+    /** A job report's {@code result} as the record {@code type} (fields it does not know are ignored). */
+    static <T> T read(JsonNode result, Class<T> type) {
+        try {
+            return RESULTS.treeToValue(result, type);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("the " + type.getSimpleName() + " in the job's report is not readable: " + e.getMessage(), e);
+        }
     }
 
     /** Writes {@code value} as JSON to {@code file} and returns the file's path. */
