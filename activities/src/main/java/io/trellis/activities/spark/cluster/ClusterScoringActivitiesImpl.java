@@ -59,9 +59,7 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
     public BatchScoreResult batchScore(BatchScoreRequest r) {
         Path dir = steps.attemptDir();
         String source = lake.resolve(r.spec().source().table());
-        List<String> args = new ArrayList<>(List.of("--spec", ClusterSteps.spec(dir, r.spec()),
-                "--table", source));
-        window(r.spec(), args);
+        List<String> args = sourceArgs(dir, r.spec(), source);
         args.addAll(List.of("--model", artifacts.fetch(r.live().artifact()).toUri().toString(),
                 "--model-version", Integer.toString(r.live().version()),
                 "--predictions", ScoringActivitiesImpl.predictionsTable(lake, r.spec().name(), r.environment()),
@@ -75,9 +73,7 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
     public ShadowResult shadowScore(ShadowRequest r) {
         Path dir = steps.attemptDir();
         String source = lake.resolve(r.spec().source().table());
-        List<String> args = new ArrayList<>(List.of("--spec", ClusterSteps.spec(dir, r.spec()),
-                "--table", source));
-        window(r.spec(), args);
+        List<String> args = sourceArgs(dir, r.spec(), source);
         args.addAll(List.of("--candidate", artifacts.fetch(r.candidate()).toUri().toString(),
                 "--candidate-version", Integer.toString(r.candidateVersion())));
         if (r.production() != null) {
@@ -90,6 +86,13 @@ public final class ClusterScoringActivitiesImpl implements ScoringActivities {
         JsonNode result = steps.submit("shadow run", RESOURCES_STEP, r.spec(), new UsageLabels(r.spec().name(), r.environment()),
                 dir, ShadowComparisonJob.class, args);
         return shadowResult(source, ClusterSteps.read(result, ShadowReport.class), result.path("sourceVersion").asLong());
+    }
+
+    /** What both scoring jobs start with: the spec (written to {@code dir}), the source table and the spec's window. */
+    private static List<String> sourceArgs(Path dir, ModelSpec spec, String source) {
+        List<String> args = new ArrayList<>(List.of("--spec", ClusterSteps.spec(dir, spec), "--table", source));
+        window(spec, args);
+        return args;
     }
 
     /** The scoring window of the spec on the job's command line: none scores the whole table. */
